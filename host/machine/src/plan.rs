@@ -1,0 +1,859 @@
+//! Phase one of a reconcile: make every status transition that needs no work, then name the
+//! work the controller must do for the state reached.
+
+use std::time::Duration;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+use waxwing_api::v1beta1::condition::{
+    PROGRESSING, SUCCEEDED, TERMINATING, progressing as reasons, terminating,
+};
+use waxwing_api::v1beta1::{
+    CommonStatus, ConditionStatus, FinalisingStepType, RolloutPhase, RolloutSpec, RolloutStatus,
+    StepState,
+};
+
+use crate::conditions::{self, ABORTED, message};
+use crate::error::{MachineError, SpecError};
+use crate::event::{Event, EventReason};
+use crate::finalise::{self, Position};
+use crate::input::{Input, WorkloadObservation};
+use crate::steps::{correct_next, expected_next, jump, requested_jump};
+use crate::strategy::{StepPlan, StrategyView, Style, plan_hash};
+use crate::substatus;
+use crate::transitions::{Changes, elapsed, remaining};
+use crate::work::{BatchPlan, FinaliseReason, Guard, PolicyCheck, TrafficPlan, Work};
+
+/// How soon to look again at work that is under way (Kruise's `defaultGracePeriodSeconds`).
+pub(crate) const RECHECK: Duration = Duration::from_secs(3);
+
+/// How long a new release waits before its first step, so a Rollout spec applied together
+/// with the workload change has arrived (Kruise's initializing grace).
+const INITIALIZING_GRACE: Duration = Duration::from_secs(3);
+
+/// An upper bound on status-only transitions in one plan; reaching it is a bug.
+const MAX_TRANSITIONS: usize = 64;
+
+/// The outcome of [`plan`]: the status so far and the work to do now.
+///
+/// Pass it, unchanged, to [`crate::advance`] together with the outcome of the work.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// The status after the transitions that needed no work. Not final: [`crate::advance`]
+    /// returns the status to write.
+    pub status: RolloutStatus,
+    /// The one piece of work the controller must do now.
+    pub work: Work,
+    pub(crate) purpose: Purpose,
+    pub(crate) events: Vec<Event>,
+    pub(crate) requeue_after: Option<Duration>,
+    pub(crate) remove_finalizer: bool,
+}
+
+/// What the planned work is for; decides how [`crate::advance`] applies its outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    Idle,
+    /// The current step's work in this state.
+    Step(StepState),
+    Finalise {
+        reason: FinaliseReason,
+        task: FinalisingStepType,
+    },
+    /// Traffic back to stable before a release restarts on a newer revision.
+    ContinuousReset,
+    /// Traffic back to stable after a policy aborted the release.
+    AbortRestore,
+}
+
+/// Phase one: from the Rollout, the workload and the clock, the status transitions that need no
+/// work and the work to do next.
+///
+/// Planning is a fixpoint: planning again from the returned status (after a crash, or in a
+/// second controller) yields the same status and the same work.
+pub fn plan(input: &Input<'_>) -> Result<Plan, MachineError> {
+    let persisted = input.rollout.status.clone().unwrap_or_default();
+    let deleting = input.rollout.metadata.deletion_timestamp.is_some();
+    if !deleting && input.workload.is_some_and(|workload| !workload.settled) {
+        // The workload controller has not caught up with the workload's spec; anything read
+        // from it may be stale. Kruise leaves the status alone and looks again shortly.
+        return Ok(Plan {
+            status: persisted,
+            work: Work::None,
+            purpose: Purpose::Idle,
+            events: Vec::new(),
+            requeue_after: Some(RECHECK),
+            remove_finalizer: false,
+        });
+    }
+    let mut planner = Planner {
+        spec: &input.rollout.spec,
+        view: StrategyView::of(&input.rollout.spec.strategy),
+        hash: plan_hash(&input.rollout.spec),
+        workload: input.workload,
+        deleting,
+        rollback_in_batch_asked: input
+            .rollout
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|annotations| annotations.get(ROLLBACK_IN_BATCH))
+            .is_some_and(|value| value == "true"),
+        now: input.now,
+        status: persisted,
+        events: Vec::new(),
+    };
+    planner.status.observed_generation = input.rollout.metadata.generation.unwrap_or_default();
+    for _ in 0..MAX_TRANSITIONS {
+        let (work, purpose, requeue_after, remove_finalizer) = match planner.next() {
+            Next::Changed => continue,
+            Next::Work(work, purpose) => (work, purpose, None, false),
+            Next::Wait(requeue_after) => (Work::None, Purpose::Idle, requeue_after, false),
+            Next::Removable => (Work::None, Purpose::Idle, None, true),
+        };
+        planner.record_workload();
+        substatus::mirror_to_top_level(&mut planner.status);
+        return Ok(Plan {
+            status: planner.status,
+            work,
+            purpose,
+            events: planner.events,
+            requeue_after,
+            remove_finalizer,
+        });
+    }
+    Err(MachineError::Unsettled(MAX_TRANSITIONS))
+}
+
+/// What one look at the status found.
+enum Next {
+    /// A transition was made; look again.
+    Changed,
+    Work(Work, Purpose),
+    /// Nothing to do until something changes, or until `requeue_after`.
+    Wait(Option<Duration>),
+    /// The Rollout is being deleted and has handed everything back.
+    Removable,
+}
+
+struct Planner<'a> {
+    spec: &'a RolloutSpec,
+    view: StrategyView<'a>,
+    hash: String,
+    workload: Option<&'a WorkloadObservation>,
+    deleting: bool,
+    /// The Rollout carries `rollouts.kruise.io/rollback-in-batch: "true"`.
+    rollback_in_batch_asked: bool,
+    now: Timestamp,
+    status: RolloutStatus,
+    events: Vec<Event>,
+}
+
+impl Planner<'_> {
+    fn changes(&mut self) -> Changes<'_> {
+        Changes {
+            status: &mut self.status,
+            events: &mut self.events,
+            now: self.now,
+        }
+    }
+
+    /// Kruise records the workload's generation and rollout id while the release is for the
+    /// workload's current revision. Done once the status has settled, so that planning again
+    /// from the result records the same.
+    fn record_workload(&mut self) {
+        let Some(workload) = self.workload else {
+            return;
+        };
+        let revision = substatus::revision(&self.status);
+        if revision.is_empty() || revision != workload.update_revision {
+            return;
+        }
+        if let Some(common) = substatus::common_mut(&mut self.status) {
+            common.observed_rollout_id = workload.observed_rollout_id();
+            common.observed_workload_generation = workload.generation;
+        }
+    }
+
+    fn next(&mut self) -> Next {
+        if self.deleting {
+            return self.terminating();
+        }
+        let disabled = self.spec.disabled;
+        let phase = self.status.phase;
+        if disabled
+            && !matches!(
+                phase,
+                Some(RolloutPhase::Disabled | RolloutPhase::Disabling)
+            )
+        {
+            // A release in progress must hand everything back first.
+            let (phase, text) = if phase == Some(RolloutPhase::Progressing) {
+                (RolloutPhase::Disabling, message::DISABLING)
+            } else {
+                (RolloutPhase::Disabled, message::DISABLED)
+            };
+            self.status.phase = Some(phase);
+            self.status.message = Some(text.to_owned());
+            self.restart_finalising();
+            return Next::Changed;
+        }
+        let Some(phase) = phase else {
+            self.status.phase = Some(RolloutPhase::Initial);
+            return Next::Changed;
+        };
+        if self.workload.is_none() && !disabled {
+            return self.workload_missing();
+        }
+        match phase {
+            RolloutPhase::Initial => {
+                self.status.phase = Some(RolloutPhase::Healthy);
+                self.status.message = Some(message::HEALTHY.to_owned());
+                Next::Changed
+            }
+            RolloutPhase::Healthy => self.healthy(),
+            RolloutPhase::Disabled if !disabled => {
+                self.status.phase = Some(RolloutPhase::Healthy);
+                self.status.message = Some(message::HEALTHY.to_owned());
+                Next::Changed
+            }
+            RolloutPhase::Disabled => Next::Wait(None),
+            RolloutPhase::Disabling => self.finalise(FinaliseReason::Disabled),
+            RolloutPhase::Progressing => self.progressing(),
+            // Only reachable for a Rollout whose deletion was somehow undone: nothing to do.
+            RolloutPhase::Terminating => Next::Wait(None),
+        }
+    }
+
+    /// Kruise resets the status when the workload is gone, so the next workload starts fresh.
+    fn workload_missing(&mut self) -> Next {
+        let reset = RolloutStatus {
+            observed_generation: self.status.observed_generation,
+            phase: Some(RolloutPhase::Initial),
+            message: Some(message::WORKLOAD_NOT_FOUND.to_owned()),
+            ..Default::default()
+        };
+        if self.status == reset {
+            return Next::Wait(None);
+        }
+        let name = &self.spec.workload_ref;
+        self.events.push(Event::warning(
+            EventReason::WorkloadNotFound,
+            format!(
+                "{} {} does not exist; the Rollout waits for it",
+                name.kind, name.name
+            ),
+        ));
+        self.status = reset;
+        Next::Changed
+    }
+
+    fn healthy(&mut self) -> Next {
+        let Some(workload) = self.workload else {
+            return Next::Wait(None);
+        };
+        if self.release_requested(workload) {
+            self.status.phase = Some(RolloutPhase::Progressing);
+            self.changes().progressing(
+                ConditionStatus::True,
+                reasons::INITIALIZING,
+                Some(message::PROGRESSING),
+            );
+            conditions::remove(&mut self.status, SUCCEEDED);
+            self.events.push(Event::normal(
+                EventReason::RolloutStarted,
+                format!(
+                    "releasing revision {} in {} steps (stable revision {})",
+                    workload.update_revision,
+                    self.view.step_count(),
+                    workload.stable_revision
+                ),
+            ));
+            return Next::Changed;
+        }
+        if substatus::common(&self.status).is_some() {
+            return Next::Wait(None);
+        }
+        // Nothing was ever released: record the workload as a completed release, so a tool can
+        // tell the first deployment is done the same way it tells any later one (Kruise does
+        // this for PaaS platforms that compare observedRolloutID and the step state).
+        let steps = i32::try_from(self.view.step_count()).unwrap_or(i32::MAX);
+        let common = CommonStatus {
+            observed_workload_generation: workload.generation,
+            observed_rollout_id: workload.observed_rollout_id(),
+            rollout_hash: self.hash.clone(),
+            stable_revision: workload.stable_revision.clone(),
+            pod_template_hash: workload.update_pod_template_hash.clone(),
+            current_step_index: steps,
+            next_step_index: expected_next(steps, self.view.step_count()),
+            current_step_state: StepState::Completed,
+            ..Default::default()
+        };
+        substatus::install(
+            &mut self.status,
+            self.view.style,
+            common,
+            &workload.update_revision,
+        );
+        self.status.message = Some(message::DEPLOYED.to_owned());
+        Next::Changed
+    }
+
+    /// A release starts when the webhook has taken over a workload whose template moved away
+    /// from the stable revision, unless that revision is the one just released (the workload
+    /// controller may still be finishing it).
+    fn release_requested(&self, workload: &WorkloadObservation) -> bool {
+        let just_released = substatus::common(&self.status).is_some_and(|common| {
+            common.current_step_state == StepState::Completed
+                && substatus::revision(&self.status) == workload.update_revision
+        });
+        workload.taken_over && !workload.rolled_back() && !just_released
+    }
+
+    fn progressing(&mut self) -> Next {
+        let reason = conditions::reason(&self.status, PROGRESSING).map(str::to_owned);
+        match reason.as_deref() {
+            Some(reasons::INITIALIZING) => self.initializing(),
+            Some(reasons::IN_ROLLING) => self.in_rolling(false),
+            Some(ABORTED) => self.in_rolling(true),
+            Some(reasons::FINALISING) => self.finalise(FinaliseReason::Success),
+            Some(reasons::CANCELLING) => self.finalise(FinaliseReason::Rollback),
+            Some(reasons::PAUSED) if self.spec.strategy.paused => Next::Wait(None),
+            Some(reasons::PAUSED) => {
+                self.changes().progressing(
+                    ConditionStatus::True,
+                    reasons::IN_ROLLING,
+                    Some(message::PROGRESSING),
+                );
+                self.events.push(Event::normal(
+                    EventReason::RolloutResumed,
+                    "spec.strategy.paused is off; the release goes on",
+                ));
+                Next::Changed
+            }
+            Some(reasons::COMPLETED) => {
+                self.status.phase = Some(RolloutPhase::Healthy);
+                Next::Changed
+            }
+            // No or an unknown Progressing condition (hand-edited status): pick the release up
+            // where the progress says, or start it.
+            _ => {
+                let reason = if substatus::common(&self.status).is_some() {
+                    reasons::IN_ROLLING
+                } else {
+                    reasons::INITIALIZING
+                };
+                self.changes().progressing(
+                    ConditionStatus::True,
+                    reason,
+                    Some(message::PROGRESSING),
+                );
+                Next::Changed
+            }
+        }
+    }
+
+    fn initializing(&mut self) -> Next {
+        let Some(workload) = self.workload else {
+            return Next::Wait(None);
+        };
+        let current = substatus::common(&self.status).is_some()
+            && substatus::revision(&self.status) == workload.update_revision;
+        if !current {
+            let common = CommonStatus {
+                observed_workload_generation: workload.generation,
+                observed_rollout_id: workload.observed_rollout_id(),
+                rollout_hash: self.hash.clone(),
+                stable_revision: workload.stable_revision.clone(),
+                pod_template_hash: workload.update_pod_template_hash.clone(),
+                current_step_index: 1,
+                next_step_index: expected_next(1, self.view.step_count()),
+                current_step_state: StepState::BeforeStepUpgrade,
+                last_update_time: Some(Time(self.now)),
+                ..Default::default()
+            };
+            substatus::install(
+                &mut self.status,
+                self.view.style,
+                common,
+                &workload.update_revision,
+            );
+            return Next::Changed;
+        }
+        if let Err(error) = self.view.plan() {
+            return self.invalid(&error);
+        }
+        let since = conditions::get(&self.status, PROGRESSING)
+            .and_then(|condition| condition.last_update_time.as_ref());
+        if let Some(left) = remaining(since, INITIALIZING_GRACE, self.now) {
+            return Next::Wait(Some(left));
+        }
+        self.changes().progressing(
+            ConditionStatus::True,
+            reasons::IN_ROLLING,
+            Some(message::PROGRESSING),
+        );
+        Next::Changed
+    }
+
+    /// Holds the release with the spec problem in the status; a spec change wakes it up.
+    fn invalid(&mut self, error: &SpecError) -> Next {
+        let text = format!("The Rollout cannot run its steps: {error}");
+        if self.status.message.as_deref() != Some(text.as_str()) {
+            self.events
+                .push(Event::warning(EventReason::InvalidRollout, text.clone()));
+            self.status.message = Some(text);
+        }
+        Next::Wait(None)
+    }
+
+    /// A release under way (`aborted`: held after a policy abort). The special cases come
+    /// first, in Kruise's order.
+    fn in_rolling(&mut self, aborted: bool) -> Next {
+        let Some(workload) = self.workload else {
+            return Next::Wait(None);
+        };
+        if substatus::common(&self.status).is_none() {
+            self.changes().progressing(
+                ConditionStatus::True,
+                reasons::INITIALIZING,
+                Some(message::PROGRESSING),
+            );
+            return Next::Changed;
+        }
+        let releasing = substatus::revision(&self.status).to_owned();
+        let rolled_back = workload.rolled_back() && workload.update_revision != releasing;
+        if rolled_back && !self.rollback_in_batches() {
+            substatus::set_revision(&mut self.status, &workload.update_revision);
+            if let Some(common) = substatus::common_mut(&mut self.status) {
+                common.finalising_step = None;
+            }
+            self.changes().progressing(
+                ConditionStatus::True,
+                reasons::CANCELLING,
+                Some(message::ROLLED_BACK),
+            );
+            self.events.push(Event::normal(
+                EventReason::RolloutRolledBack,
+                format!(
+                    "the workload went back to the stable revision {}; cancelling the release of {releasing}",
+                    workload.update_revision
+                ),
+            ));
+            return Next::Changed;
+        }
+        if !aborted && self.spec.strategy.paused {
+            self.changes().progressing(
+                ConditionStatus::True,
+                reasons::PAUSED,
+                Some(message::PAUSED),
+            );
+            self.events.push(Event::normal(
+                EventReason::RolloutPaused,
+                "spec.strategy.paused holds the release",
+            ));
+            return Next::Changed;
+        }
+        if rolled_back {
+            return self.roll_back_in_batches(workload, &releasing, aborted);
+        }
+        if !releasing.is_empty() && workload.update_revision != releasing && !workload.rolled_back()
+        {
+            return self.continuous_release(workload);
+        }
+        let plan = match self.view.plan() {
+            Ok(plan) => plan,
+            Err(error) => return self.invalid(&error),
+        };
+        if let Some(common) = substatus::common_mut(&mut self.status)
+            && common.pod_template_hash.is_empty()
+        {
+            common.pod_template_hash = workload.update_pod_template_hash.clone();
+        }
+        let recorded_hash =
+            substatus::common(&self.status).map(|common| common.rollout_hash.as_str());
+        if recorded_hash.is_some_and(|hash| !hash.is_empty() && hash != self.hash) {
+            return self.plan_changed(&plan, workload, aborted);
+        }
+        if aborted {
+            return self.aborted(&plan);
+        }
+        self.rolling(&plan, workload)
+    }
+
+    /// Kruise rolls back step by step, instead of at once, only when asked through the
+    /// `rollouts.kruise.io/rollback-in-batch: "true"` annotation, for a release without traffic
+    /// routing that updates the workload in place (partition style).
+    fn rollback_in_batches(&self) -> bool {
+        self.rollback_in_batch_asked
+            && !self.view.has_traffic_routings()
+            && self.view.style == Style::Canary
+            && !self.view.extra_workload
+    }
+
+    fn roll_back_in_batches(
+        &mut self,
+        workload: &WorkloadObservation,
+        releasing: &str,
+        aborted: bool,
+    ) -> Next {
+        let steps = self.view.step_count();
+        let (hash, now) = (self.hash.clone(), self.now);
+        substatus::set_revision(&mut self.status, &workload.update_revision);
+        if let Some(common) = substatus::common_mut(&mut self.status) {
+            common.current_step_index = 1;
+            common.next_step_index = expected_next(1, steps);
+            common.current_step_state = StepState::BeforeStepUpgrade;
+            common.finalising_step = None;
+            common.rollout_hash = hash;
+            common.last_update_time = Some(Time(now));
+        }
+        if aborted {
+            self.changes().progressing(
+                ConditionStatus::True,
+                reasons::IN_ROLLING,
+                Some(message::PROGRESSING),
+            );
+        }
+        self.events.push(Event::normal(
+            EventReason::RolloutRolledBack,
+            format!(
+                "the workload went back to the stable revision {}; rolling {releasing} back step by step",
+                workload.update_revision
+            ),
+        ));
+        Next::Changed
+    }
+
+    /// A third revision arrived mid-release: traffic back to stable, then start over.
+    fn continuous_release(&mut self, workload: &WorkloadObservation) -> Next {
+        if !self.view.has_traffic_routings() {
+            self.changes().restart_release(&workload.update_revision);
+            return Next::Changed;
+        }
+        let now = self.now;
+        if let Some(common) = substatus::common_mut(&mut self.status)
+            && common.finalising_step != Some(FinalisingStepType::RouteTrafficToStable)
+        {
+            common.finalising_step = Some(FinalisingStepType::RouteTrafficToStable);
+            common.last_update_time = Some(Time(now));
+        }
+        Next::Work(Work::RestoreTraffic, Purpose::ContinuousReset)
+    }
+
+    /// The steps changed mid-release: continue from the step that fits the pods already
+    /// updated (Kruise's `handleRolloutPlanChanged`).
+    fn plan_changed(
+        &mut self,
+        plan: &StepPlan<'_>,
+        workload: &WorkloadObservation,
+        aborted: bool,
+    ) -> Next {
+        let updated = substatus::updated_replicas(&self.status);
+        let (hash, now) = (self.hash.clone(), self.now);
+        if aborted {
+            self.changes().progressing(
+                ConditionStatus::True,
+                reasons::IN_ROLLING,
+                Some(message::PROGRESSING),
+            );
+        }
+        let Some(common) = substatus::common_mut(&mut self.status) else {
+            return Next::Wait(None);
+        };
+        let target = plan.step_for_replicas(common.current_step_index, updated, workload.replicas);
+        common.rollout_hash = hash;
+        common.last_update_time = Some(Time(now));
+        common.finalising_step = None;
+        if common.next_step_index == target {
+            // The new plan's next step is the one already queued: this step is done.
+            common.current_step_state = StepState::StepReady;
+        } else {
+            common.next_step_index = target;
+            if let Some(target) = requested_jump(common, plan.len()) {
+                jump(common, plan, target, updated, workload.replicas, now);
+            }
+        }
+        self.events.push(Event::normal(
+            EventReason::RolloutPlanChanged,
+            format!(
+                "the steps changed during the release; {updated} pods run the new revision, so it continues with step({target}/{})",
+                plan.len()
+            ),
+        ));
+        Next::Changed
+    }
+
+    /// Held after an abort: traffic goes back to stable, then the release waits for approval,
+    /// a jump, a rollback or a newer revision.
+    fn aborted(&mut self, plan: &StepPlan<'_>) -> Next {
+        let Some(common) = substatus::common(&self.status) else {
+            return Next::Wait(None);
+        };
+        let approved = common.current_step_state == StepState::StepReady;
+        if approved || requested_jump(common, plan.len()).is_some() {
+            if let Some(common) = substatus::common_mut(&mut self.status) {
+                common.finalising_step = None;
+            }
+            self.changes().progressing(
+                ConditionStatus::True,
+                reasons::IN_ROLLING,
+                Some(message::PROGRESSING),
+            );
+            self.events.push(Event::normal(
+                EventReason::RolloutResumed,
+                "a person approved or moved the aborted release; it goes on",
+            ));
+            return Next::Changed;
+        }
+        if common.finalising_step == Some(FinalisingStepType::RouteTrafficToStable) {
+            return Next::Work(Work::RestoreTraffic, Purpose::AbortRestore);
+        }
+        Next::Wait(None)
+    }
+
+    /// The step states, one at a time (Kruise's `runCanary`).
+    fn rolling(&mut self, plan: &StepPlan<'_>, workload: &WorkloadObservation) -> Next {
+        let steps = plan.len();
+        let updated = substatus::updated_replicas(&self.status);
+        let revision = substatus::revision(&self.status).to_owned();
+        let now = self.now;
+        let routes_traffic = self.view.has_traffic_routings();
+        let Some(common) = substatus::common_mut(&mut self.status) else {
+            return Next::Wait(None);
+        };
+
+        if common.current_step_state == StepState::Completed {
+            common.finalising_step = None;
+            self.changes().progressing(
+                ConditionStatus::True,
+                reasons::FINALISING,
+                Some(message::FINALISING),
+            );
+            return Next::Changed;
+        }
+        let from = common.current_step_index;
+        let target = if plan.step(from).is_none() {
+            // The index names no step (a hand-edited status): continue where the pods are.
+            Some(plan.step_for_replicas(from, updated, workload.replicas))
+        } else if correct_next(common, steps) {
+            return Next::Changed;
+        } else {
+            requested_jump(common, steps)
+        };
+        if let Some(target) = target {
+            jump(common, plan, target, updated, workload.replicas, now);
+            self.events.push(Event::normal(
+                EventReason::StepJumped,
+                format!("moved from step({from}/{steps}) to step({target}/{steps}) as nextStepIndex asked"),
+            ));
+            return Next::Changed;
+        }
+
+        let index = common.current_step_index;
+        let (Some(step), Ok(position)) = (plan.step(index), usize::try_from(index)) else {
+            return Next::Wait(None);
+        };
+        match common.current_step_state {
+            StepState::BeforeStepUpgrade if routes_traffic => {
+                let work = if step.routes_traffic() {
+                    Work::PrepareTraffic {
+                        step_index: u32::try_from(index).unwrap_or(0),
+                    }
+                } else {
+                    // This step sends no traffic through the routes: clear what an earlier
+                    // step routed before more pods move.
+                    Work::RestoreTraffic
+                };
+                Next::Work(work, Purpose::Step(StepState::BeforeStepUpgrade))
+            }
+            StepState::BeforeStepUpgrade => {
+                common.current_step_state = StepState::StepUpgrade;
+                common.last_update_time = Some(Time(now));
+                Next::Changed
+            }
+            StepState::StepUpgrade => {
+                let Some(size) = plan.batch_size(position, workload.replicas) else {
+                    return Next::Wait(None);
+                };
+                let batch = BatchPlan {
+                    batch_index: size_index(position),
+                    step_replicas: size.step_replicas,
+                    planned_replicas: size.planned_replicas,
+                    tolerated_failures: size.tolerated_failures,
+                    stable_revision: common.stable_revision.clone(),
+                    update_revision: revision,
+                    rollout_id: workload.rollout_id().map(str::to_owned),
+                };
+                self.status.message = Some(message::upgrading(index, steps));
+                Next::Work(
+                    Work::ReleaseBatch(batch),
+                    Purpose::Step(StepState::StepUpgrade),
+                )
+            }
+            StepState::StepTrafficRouting if routes_traffic && step.routes_traffic() => Next::Work(
+                Work::RouteTraffic(step.traffic(index)),
+                Purpose::Step(StepState::StepTrafficRouting),
+            ),
+            StepState::StepTrafficRouting => {
+                common.current_step_state = StepState::StepMetricsAnalysis;
+                common.last_update_time = Some(Time(now));
+                Next::Changed
+            }
+            StepState::StepMetricsAnalysis => Next::Work(
+                Work::EvaluatePolicies(policy_check(
+                    Guard::Analysis,
+                    common,
+                    steps,
+                    step.pause_seconds(),
+                    now,
+                )),
+                Purpose::Step(StepState::StepMetricsAnalysis),
+            ),
+            StepState::StepPaused if plan.skips_pause(position) => {
+                common.current_step_state = StepState::StepReady;
+                common.last_update_time = Some(Time(now));
+                Next::Changed
+            }
+            StepState::StepPaused => Next::Work(
+                Work::EvaluatePolicies(policy_check(
+                    Guard::Pause,
+                    common,
+                    steps,
+                    step.pause_seconds(),
+                    now,
+                )),
+                Purpose::Step(StepState::StepPaused),
+            ),
+            // A step is ready when its pause ended or a person approved it: never undo that,
+            // move on.
+            StepState::StepReady => {
+                common.last_update_time = Some(Time(now));
+                let text = if position < steps {
+                    common.current_step_index = index + 1;
+                    common.next_step_index = expected_next(index + 1, steps);
+                    common.current_step_state = StepState::BeforeStepUpgrade;
+                    format!(
+                        "step({index}/{steps}) is ready; entering step({}/{steps})",
+                        index + 1
+                    )
+                } else {
+                    common.current_step_state = StepState::Completed;
+                    format!("step({index}/{steps}) is ready; every step is done")
+                };
+                self.events
+                    .push(Event::normal(EventReason::StepReady, text));
+                Next::Changed
+            }
+            StepState::Completed => Next::Wait(None),
+        }
+    }
+
+    /// Deletion: hand everything back, then let the finalizer go.
+    fn terminating(&mut self) -> Next {
+        if self.status.phase != Some(RolloutPhase::Terminating)
+            || conditions::get(&self.status, TERMINATING).is_none()
+        {
+            if self.status.phase != Some(RolloutPhase::Terminating) {
+                self.restart_finalising();
+            }
+            self.status.phase = Some(RolloutPhase::Terminating);
+            conditions::set(
+                &mut self.status,
+                TERMINATING,
+                ConditionStatus::True,
+                terminating::IN_TERMINATING,
+                message::TERMINATING,
+                self.now,
+            );
+            return Next::Changed;
+        }
+        if conditions::reason(&self.status, TERMINATING) == Some(terminating::COMPLETED) {
+            return Next::Removable;
+        }
+        self.finalise(FinaliseReason::Deleting)
+    }
+
+    /// Forgets how far an earlier finalising (or an abort's traffic restore) got: a new reason
+    /// has its own order, and resuming another order's step could hand the workload back
+    /// before traffic left it.
+    fn restart_finalising(&mut self) {
+        if let Some(common) = substatus::common_mut(&mut self.status) {
+            common.finalising_step = None;
+        }
+    }
+
+    /// Runs (or resumes) the finalising tasks for `reason`.
+    fn finalise(&mut self, reason: FinaliseReason) -> Next {
+        let tasks = finalise::tasks(
+            self.view.style,
+            reason,
+            self.view.has_traffic_routings(),
+            self.workload.is_some(),
+        );
+        let now = self.now;
+        let last_step = self.view.step_count();
+        let Some(common) = substatus::common_mut(&mut self.status) else {
+            // Nothing was ever released: nothing to hand back.
+            self.changes().finished(reason);
+            return Next::Changed;
+        };
+        match finalise::resume(&tasks, common.finalising_step) {
+            Position::Done => {
+                common.finalising_step = Some(FinalisingStepType::End);
+                self.changes().finished(reason);
+                Next::Changed
+            }
+            Position::Task(task) => {
+                if common.finalising_step != Some(task) {
+                    common.finalising_step = Some(task);
+                    common.last_update_time = Some(Time(now));
+                }
+                let work = finalising_work(task, reason, last_step);
+                Next::Work(work, Purpose::Finalise { reason, task })
+            }
+        }
+    }
+}
+
+/// The annotation that asks for a step-by-step rollback.
+const ROLLBACK_IN_BATCH: &str = "rollouts.kruise.io/rollback-in-batch";
+
+fn size_index(position: usize) -> u32 {
+    u32::try_from(position.saturating_sub(1)).unwrap_or(u32::MAX)
+}
+
+fn policy_check(
+    guard: Guard,
+    common: &CommonStatus,
+    steps: usize,
+    pause_seconds: Option<u32>,
+    now: Timestamp,
+) -> PolicyCheck {
+    PolicyCheck {
+        guard,
+        step_index: u32::try_from(common.current_step_index).unwrap_or(0),
+        step_count: u32::try_from(steps).unwrap_or(u32::MAX),
+        elapsed: elapsed(common.last_update_time.as_ref(), now).unwrap_or_default(),
+        pause_seconds,
+    }
+}
+
+/// The work behind a finalising task.
+fn finalising_work(task: FinalisingStepType, reason: FinaliseReason, last_step: usize) -> Work {
+    match task {
+        FinalisingStepType::RouteTrafficToNew => Work::RouteTraffic(TrafficPlan {
+            step_index: u32::try_from(last_step).unwrap_or(u32::MAX),
+            weight: Some(100),
+            matches: Vec::new(),
+            request_header_modifier: None,
+        }),
+        FinalisingStepType::ResumeWorkload | FinalisingStepType::ReleaseWorkloadControl => {
+            Work::FinalizeWorkload { reason }
+        }
+        FinalisingStepType::RouteTrafficToStable
+        | FinalisingStepType::RestoreStableService
+        | FinalisingStepType::RemoveCanaryService => Work::RestoreTraffic,
+        FinalisingStepType::End | FinalisingStepType::WaitEndless => Work::None,
+    }
+}
