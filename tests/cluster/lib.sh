@@ -1,0 +1,65 @@
+# Common settings and helpers for tests/cluster/{build,up,down}.sh. Sourced, not executed.
+# shellcheck shell=bash
+
+CLUSTER_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$CLUSTER_DIR/../.." && pwd)"
+# shellcheck source=versions.env
+. "$CLUSTER_DIR/versions.env"
+
+export GOTOOLCHAIN=local
+# State of the running cluster (kubeconfig, logs, pids, pki), relative to the repo root.
+STATE_DIR="${WAXWING_CLUSTER_STATE:-$REPO_ROOT/target/cluster}"
+# Binary cache: outside the clone, shared by every clone on the machine.
+CACHE_ROOT="${WAXWING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/waxwing}/cluster"
+
+# Fixed loopback ports below the Linux ephemeral range (32768+), overridable one by one
+# or all at once with WAXWING_PORT_BASE.
+PORT_BASE="${WAXWING_PORT_BASE:-29400}"
+ETCD_PORT="${WAXWING_ETCD_PORT:-$((PORT_BASE + 79))}"
+ETCD_PEER_PORT="${WAXWING_ETCD_PEER_PORT:-$((PORT_BASE + 80))}"
+APISERVER_PORT="${WAXWING_APISERVER_PORT:-$((PORT_BASE + 43))}"
+KCM_PORT="${WAXWING_KCM_PORT:-$((PORT_BASE + 57))}"
+SCHEDULER_PORT="${WAXWING_SCHEDULER_PORT:-$((PORT_BASE + 59))}"
+KWOK_PORT="${WAXWING_KWOK_PORT:-$((PORT_BASE + 50))}"
+KRUISE_WEBHOOK_PORT="${WAXWING_KRUISE_WEBHOOK_PORT:-$((PORT_BASE + 76))}"
+KRUISE_METRICS_PORT="${WAXWING_KRUISE_METRICS_PORT:-$((PORT_BASE + 81))}"
+KRUISE_HEALTH_PORT="${WAXWING_KRUISE_HEALTH_PORT:-$((PORT_BASE + 82))}"
+
+log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
+
+need_go() {
+  command -v go >/dev/null 2>&1 \
+    || die "Go is not installed or not on PATH (need go >= 1.26 to build the test control plane; GOTOOLCHAIN=local)"
+  local v
+  v="$(go env GOVERSION 2>/dev/null)" || die "'go env GOVERSION' failed: is Go installed correctly?"
+  case "$v" in
+    go1.2[6-9]* | go1.[3-9][0-9]*) ;;
+    *) die "Go $v is too old: the test control plane (k8s $K8S_VERSION) needs go >= 1.26 (GOTOOLCHAIN=local)" ;;
+  esac
+}
+
+sha_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+# Cache keys, one per independently built piece. Each covers the versions, the module
+# files, the build script itself (flags) and the Go version/platform.
+go_id() { printf '%s %s/%s' "$(go env GOVERSION)" "$(go env GOOS)" "$(go env GOARCH)"; }
+key_k8s() {
+  { go_id; echo "$K8S_VERSION"; cat "$CLUSTER_DIR/k8s/go.mod" "$CLUSTER_DIR/k8s/go.sum" \
+      "$CLUSTER_DIR/build.sh"; } | sha256sum | cut -c1-16
+}
+key_kruise() {
+  { go_id; echo "$KRUISE_VERSION"; cat "$CLUSTER_DIR/kruise/go.mod" "$CLUSTER_DIR/kruise/go.sum" \
+      "$CLUSTER_DIR/build.sh"; } | sha256sum | cut -c1-16
+}
+key_kwok() {
+  { go_id; echo "$KWOK_VERSION"; cat "$CLUSTER_DIR/build.sh"; } | sha256sum | cut -c1-16
+}
+
+# Directory of the downloaded (read-only) module source, e.g. for CRDs and stages.
+mod_dir() {
+  local dir
+  dir="$(cd "$CLUSTER_DIR/k8s" && go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')"
+  [ -n "$dir" ] && [ -d "$dir" ] || die "could not download Go module $1 (go mod download -json $1)"
+  printf '%s\n' "$dir"
+}

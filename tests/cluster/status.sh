@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Show the recorded cluster processes with their RSS, and the API server's health.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+PIDS="$STATE_DIR/pids"
+[ -d "$PIDS" ] || { echo "no cluster recorded in $STATE_DIR (run make cluster-up)"; exit 1; }
+total=0; rc=0
+printf '%-26s %8s %10s\n' COMPONENT PID RSS_MiB
+for f in "$PIDS"/*.pid; do
+  n="$(basename "$f" .pid)"; read -r pid start <"$f"
+  if [ -r "/proc/$pid/stat" ] && [ "$(awk '{print $22}' "/proc/$pid/stat")" = "$start" ]; then
+    kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")"; total=$((total + kb))
+    awk -v n="$n" -v p="$pid" -v kb="$kb" 'BEGIN { printf "%-26s %8s %10.1f\n", n, p, kb / 1024 }'
+  else
+    printf '%-26s %8s %10s\n' "$n" "$pid" "DEAD"; rc=1
+  fi
+done
+awk -v kb="$total" 'BEGIN { printf "%-26s %8s %10.1f\n", "total", "", kb / 1024 }'
+if "$STATE_DIR/bin/kubectl" --kubeconfig="$STATE_DIR/kubeconfig" get --raw /readyz >/dev/null 2>&1; then
+  echo "kube-apiserver /readyz: ok (https://127.0.0.1:$APISERVER_PORT)"
+else
+  echo "kube-apiserver /readyz: FAILING"; rc=1
+fi
+exit $rc
