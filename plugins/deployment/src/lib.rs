@@ -1,0 +1,144 @@
+//! Waxwing's workload plugin for `apps/v1` Deployments (world `workload-plugin`), in both of
+//! Kruise Rollout's release styles for Deployments: `canary` (an extra canary Deployment beside
+//! the paused stable one) and `partition` (the paused Deployment's own ReplicaSets are scaled,
+//! as Kruise's advanced deployment controller does).
+//!
+//! # Native API
+//!
+//! The component's exports, as plain Rust on the SDK's types (`waxwing_plugin_sdk::{types,
+//! workload}`); Kubernetes objects are JSON text, as the host passes them. The `wit` module
+//! only maps these to the generated bindings, so the same logic runs natively for tests and
+//! benchmarks.
+//!
+//! ```text
+//! related_objects(workload: &str)                         -> Result<Vec<ObjectQuery>, PluginError>
+//! observe(objects: &WorkloadObjects)                      -> Result<WorkloadState, PluginError>
+//! takeover(rollout: &RolloutInfo, style: ReleaseStyle,
+//!          old: &str, new: &str)                          -> Result<Option<String>, PluginError>
+//! release_batch(ctx: &BatchContext, objects: &WorkloadObjects) -> Result<Vec<Change>, PluginError>
+//! check_batch(ctx: &BatchContext, objects: &WorkloadObjects)   -> Result<BatchStatus, PluginError>
+//! finalize(ctx: &BatchContext, objects: &WorkloadObjects)      -> Result<Vec<Change>, PluginError>
+//! ```
+//!
+//! # Design choices
+//!
+//! - **Related objects**: the ReplicaSets and Pods matching the Deployment's selector, and the
+//!   Deployments labelled `rollouts.kruise.io/canary-deployment=<name>`. Every related object
+//!   must carry `apiVersion` and `kind`.
+//! - **Canary Deployment**: named `<name>-canary` and labelled as Kruise labels its canaries.
+//!   Kruise generates a random name per release and finds it again by listing; a fixed name
+//!   makes every call idempotent without state (a continuous release updates the canary's
+//!   template in place) and lets finalize delete it by name. The canary is owned (not
+//!   controlled) by the stable Deployment, so deleting the stable one garbage-collects it.
+//! - **Revisions**: Kubernetes names a pod template by a hash of Go's `spew` dump of it, which
+//!   cannot be reproduced outside Go. A revision is therefore the `pod-template-hash` of the
+//!   ReplicaSet whose template equals the Deployment's (ignoring that label), and, while no such
+//!   ReplicaSet exists (a paused Deployment creates none), a content hash of the template
+//!   ([`template::content_hash`]). The partition style names the ReplicaSet it creates with that
+//!   same content hash, so the revision does not change when the ReplicaSet appears.
+//! - **Stable revision**: the `rollouts.kruise.io/stable-revision` label, written by the first
+//!   `release-batch` (the admission webhook sees no ReplicaSets); before that, the active old
+//!   ReplicaSet with the lowest revision, as Kruise picks it.
+//! - **Partition style**: the Deployment stays paused with strategy `Recreate` while the plugin
+//!   scales ReplicaSets (see [`rolling`]): the native controller still runs `scale()` on a paused
+//!   Deployment and, for `RollingUpdate` Deployments only, spreads replicas proportionally over
+//!   every active ReplicaSet, which would undo the partition. The original `rollingUpdate`
+//!   settings live in the `rollouts.kruise.io/deployment-strategy` annotation until finalize.
+//! - **Readiness** counts from the update revision's ReplicaSet status (`replicas`,
+//!   `availableReplicas`), so `minReadySeconds` is honoured in both styles.
+
+mod canary;
+mod deployment;
+mod keys;
+mod objects;
+mod partition;
+mod patch;
+mod readiness;
+mod replica_set;
+mod revisions;
+pub mod rolling;
+mod strategy;
+mod takeover;
+pub mod template;
+mod wit;
+
+use waxwing_plugin_sdk::workload::{
+    BatchContext, BatchStatus, ReleaseStyle, WorkloadObjects, WorkloadState,
+};
+use waxwing_plugin_sdk::{Change, ObjectQuery, PluginError, RolloutInfo};
+
+use crate::objects::Objects;
+
+/// The objects every other call needs: ReplicaSets and Pods by the Deployment's selector, and
+/// the canary Deployment by its label.
+pub fn related_objects(workload: &str) -> Result<Vec<ObjectQuery>, PluginError> {
+    objects::queries(&deployment::Workload::parse(workload, "the workload")?)
+}
+
+/// Reads the Deployment's replicas, revisions, pod-template hashes and whether it is settled
+/// and taken over.
+pub fn observe(objects: &WorkloadObjects) -> Result<WorkloadState, PluginError> {
+    revisions::observe(&Objects::parse(objects)?)
+}
+
+/// The merge patch the admission webhook adds to a user's update so the native rollout stops,
+/// or none when the update does not start or touch a release.
+pub fn takeover(
+    rollout: &RolloutInfo,
+    style: ReleaseStyle,
+    old: &str,
+    new: &str,
+) -> Result<Option<String>, PluginError> {
+    takeover::takeover(rollout, supported(style)?, old, new)
+}
+
+/// The changes that put `planned-replicas` pods on the update revision and label them.
+pub fn release_batch(
+    ctx: &BatchContext,
+    objects: &WorkloadObjects,
+) -> Result<Vec<Change>, PluginError> {
+    let objects = Objects::parse(objects)?;
+    match supported(ctx.style)? {
+        Style::Canary => canary::release(ctx, &objects),
+        Style::Partition => partition::release(ctx, &objects),
+    }
+}
+
+/// Whether the batch is done: enough updated pods, ready enough, labelled.
+pub fn check_batch(
+    ctx: &BatchContext,
+    objects: &WorkloadObjects,
+) -> Result<BatchStatus, PluginError> {
+    let objects = Objects::parse(objects)?;
+    match supported(ctx.style)? {
+        Style::Canary => canary::check(ctx, &objects),
+        Style::Partition => partition::check(ctx, &objects),
+    }
+}
+
+/// The changes that hand the Deployment back to its native controller; none when done.
+pub fn finalize(ctx: &BatchContext, objects: &WorkloadObjects) -> Result<Vec<Change>, PluginError> {
+    let objects = Objects::parse(objects)?;
+    match supported(ctx.style)? {
+        Style::Canary => canary::finalize(&objects),
+        Style::Partition => partition::finalize(&objects),
+    }
+}
+
+/// The release styles this plugin implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Canary,
+    Partition,
+}
+
+fn supported(style: ReleaseStyle) -> Result<Style, PluginError> {
+    match style {
+        ReleaseStyle::Canary => Ok(Style::Canary),
+        ReleaseStyle::Partition => Ok(Style::Partition),
+        ReleaseStyle::BlueGreen => Err(PluginError::invalid_input(
+            "the Deployment plugin does not implement the blue-green release style; \
+             use a canary or partition release",
+        )),
+    }
+}

@@ -1,0 +1,277 @@
+//! The partition style: the paused Deployment's own ReplicaSets carry the batches.
+//!
+//! The plugin creates the new ReplicaSet the paused Deployment controller will not create, as
+//! that controller would (name `<deployment>-<hash>`, controlled by the Deployment, template
+//! and selector with the `pod-template-hash` label, the next revision number), and scales the
+//! new and old ReplicaSets as [`crate::rolling`] plans. Finalize gives the Deployment back its
+//! `RollingUpdate` strategy with the recorded settings and unpauses it; the Deployment
+//! controller then adopts the new ReplicaSet by its template and, after a success, rolls the
+//! remaining pods. Like Kruise, a Deployment that used `Recreate` before the release comes
+//! back as `RollingUpdate`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use k8s_openapi::{Resource, api::apps::v1::Deployment};
+use serde_json::json;
+use waxwing_plugin_sdk::workload::{BatchContext, BatchStatus};
+use waxwing_plugin_sdk::{Change, ObjectRef, PluginError, Replicas, batch_labels, change};
+
+use crate::Style;
+use crate::keys::{
+    DEPLOYMENT_STRATEGY, DESIRED_REPLICAS, IN_PROGRESSING, MAX_REPLICAS,
+    NOT_COPIED_TO_REPLICA_SETS, POD_TEMPLATE_HASH, REVISION, STABLE_REVISION,
+};
+use crate::objects::Objects;
+use crate::patch::MergePatch;
+use crate::revisions::Revisions;
+use crate::rolling::{self, Fleet, OldSize, Size};
+use crate::strategy::{self, Fenceposts};
+use crate::{readiness, replica_set, takeover, template};
+
+/// See [`crate::release_batch`].
+pub fn release(ctx: &BatchContext, objects: &Objects) -> Result<Vec<Change>, PluginError> {
+    let workload = &objects.workload;
+    let revisions = Revisions::of(objects, workload);
+    let mut changes = Vec::new();
+    let hold = takeover::hold(
+        Style::Partition,
+        &ctx.rollout.name,
+        workload,
+        None,
+        revisions.stable_hash.as_deref(),
+    );
+    if let Some(body) = hold.into_body() {
+        changes.push(change::merge_patch(workload.object_ref(), &body));
+    }
+    let replicas = workload.replicas();
+    if replicas == 0 {
+        return Ok(changes);
+    }
+    let fenceposts = strategy::fenceposts(&strategy::rolling_update_of(workload, None), replicas)?;
+    let limit = batch_limit(ctx, replicas);
+    let plan = rolling::plan(&Fleet {
+        replicas,
+        limit,
+        max_surge: fenceposts.max_surge,
+        max_unavailable: fenceposts.max_unavailable,
+        new: revisions.new.map(|rs| Size {
+            replicas: replica_set::replicas(rs),
+            available: replica_set::available(rs),
+        }),
+        old: revisions
+            .old
+            .iter()
+            .map(|rs| OldSize {
+                replicas: replica_set::replicas(rs),
+                available: replica_set::available(rs),
+                revision: replica_set::revision(rs),
+            })
+            .collect(),
+    });
+    let scale = Scale {
+        replicas,
+        fenceposts,
+    };
+    match revisions.new {
+        None => changes.push(change::apply(&new_replica_set(
+            objects, &revisions, plan.new, scale,
+        )?)?),
+        Some(rs) => changes.extend(scale.change(rs, plan.new)?),
+    }
+    for (rs, size) in revisions.old.iter().zip(plan.old) {
+        changes.extend(scale.change(rs, size)?);
+    }
+    if let (Some(id), Some(hash)) = (
+        ctx.rollout.batch_label_id(),
+        revisions.new.and_then(replica_set::pod_template_hash),
+    ) {
+        let pods = objects.pods_of_revision(hash);
+        changes.extend(batch_labels::label_changes(
+            &pods,
+            id,
+            ctx.batch_index,
+            limit,
+        )?);
+    }
+    Ok(changes)
+}
+
+/// See [`crate::check_batch`].
+pub fn check(ctx: &BatchContext, objects: &Objects) -> Result<BatchStatus, PluginError> {
+    let workload = &objects.workload;
+    let replicas = workload.replicas();
+    if replicas == 0 {
+        return Ok(readiness::batch_status(ctx, 0, 0, 0, None));
+    }
+    let limit = batch_limit(ctx, replicas);
+    let revisions = Revisions::of(objects, workload);
+    let new = revisions.new.ok_or_else(|| {
+        PluginError::not_ready(format!(
+            "Deployment {} has no ReplicaSet for its pod template yet; release-batch creates it",
+            workload.name
+        ))
+    })?;
+    let labelled = ctx.rollout.batch_label_id().map(|id| {
+        let hash = replica_set::pod_template_hash(new).unwrap_or_default();
+        batch_labels::labelled_count(&objects.pods_of_revision(hash), id)
+    });
+    let (created, available) = (replica_set::created(new), replica_set::available(new));
+    Ok(readiness::batch_status(
+        ctx, limit, created, available, labelled,
+    ))
+}
+
+/// See [`crate::finalize`]: one patch that restores the strategy, unpauses and removes the
+/// release's marks; nothing once they are gone.
+pub fn finalize(objects: &Objects) -> Result<Vec<Change>, PluginError> {
+    let workload = &objects.workload;
+    let mut patch = MergePatch::default();
+    for mark in [IN_PROGRESSING, DEPLOYMENT_STRATEGY] {
+        if workload.annotation(mark).is_some() {
+            patch.remove_annotation(mark);
+        }
+    }
+    if workload.label(STABLE_REVISION).is_some() {
+        patch.remove_label(STABLE_REVISION);
+    }
+    if patch.is_empty() {
+        return Ok(Vec::new());
+    }
+    if workload.paused() {
+        patch.set_spec("paused", json!(false));
+    }
+    if workload.strategy_type() == "Recreate" {
+        let rolling_update = strategy::rolling_update_of(workload, None);
+        patch.set_spec(
+            "strategy",
+            json!({"type": "RollingUpdate", "rollingUpdate": rolling_update}),
+        );
+    }
+    Ok(patch
+        .into_body()
+        .map(|body| change::merge_patch(workload.object_ref(), &body))
+        .into_iter()
+        .collect())
+}
+
+/// How many pods the new ReplicaSet may run in this batch. Like Kruise's advanced deployment,
+/// a percentage below 100% never releases every pod of a Deployment with more than one.
+fn batch_limit(ctx: &BatchContext, replicas: u32) -> u32 {
+    let planned = ctx.planned_replicas.min(replicas);
+    match ctx.step_replicas {
+        Replicas::Percent(percent) if percent < 100 && replicas > 1 => planned.min(replicas - 1),
+        _ => planned,
+    }
+}
+
+/// Scaling a ReplicaSet as the Deployment controller does, with its replica annotations.
+#[derive(Debug, Clone, Copy)]
+struct Scale {
+    replicas: u32,
+    fenceposts: Fenceposts,
+}
+
+impl Scale {
+    fn annotations(self) -> [(&'static str, String); 2] {
+        [
+            (DESIRED_REPLICAS, self.replicas.to_string()),
+            (
+                MAX_REPLICAS,
+                (self.replicas + self.fenceposts.max_surge).to_string(),
+            ),
+        ]
+    }
+
+    /// The patch that scales `rs` to `size`; none when it has that size.
+    fn change(self, rs: &ReplicaSet, size: u32) -> Result<Option<Change>, PluginError> {
+        if replica_set::replicas(rs) == size {
+            return Ok(None);
+        }
+        let annotations: BTreeMap<_, _> = self.annotations().into_iter().collect();
+        let body = json!({"metadata": {"annotations": annotations}, "spec": {"replicas": size}});
+        Ok(Some(change::merge_patch(ObjectRef::of(rs)?, &body)))
+    }
+}
+
+/// The ReplicaSet the Deployment controller would create for the Deployment's template.
+fn new_replica_set(
+    objects: &Objects,
+    revisions: &Revisions<'_>,
+    size: u32,
+    scale: Scale,
+) -> Result<ReplicaSet, PluginError> {
+    let workload = &objects.workload;
+    let hash = template::content_hash(&workload.spec.template);
+    let name = format!("{}-{hash}", workload.name);
+    if objects
+        .replica_sets
+        .iter()
+        .any(|rs| rs.metadata.name.as_deref() == Some(name.as_str()))
+    {
+        return Err(PluginError::invalid_input(format!(
+            "ReplicaSet {name} exists but does not belong to Deployment {} or runs another pod \
+             template; delete it so the release can create the Deployment's new ReplicaSet",
+            workload.name
+        )));
+    }
+    let mut template = workload.spec.template.clone();
+    let template_meta = template.metadata.get_or_insert_default();
+    template_meta
+        .labels
+        .get_or_insert_default()
+        .insert(POD_TEMPLATE_HASH.into(), hash.clone());
+    let mut selector = workload.spec.selector.clone();
+    selector
+        .match_labels
+        .get_or_insert_default()
+        .insert(POD_TEMPLATE_HASH.into(), hash);
+
+    let mut annotations: BTreeMap<String, String> = workload
+        .meta
+        .annotations
+        .iter()
+        .flatten()
+        .filter(|(key, _)| !NOT_COPIED_TO_REPLICA_SETS.contains(&key.as_str()))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let revision = revisions
+        .old
+        .iter()
+        .map(|rs| replica_set::revision(rs))
+        .max()
+        .unwrap_or(0)
+        + 1;
+    annotations.insert(REVISION.into(), revision.to_string());
+    annotations.extend(
+        scale
+            .annotations()
+            .map(|(key, value)| (key.to_owned(), value)),
+    );
+
+    Ok(ReplicaSet {
+        metadata: ObjectMeta {
+            name: Some(name),
+            namespace: Some(workload.namespace.clone()),
+            labels: template_meta.labels.clone(),
+            annotations: Some(annotations),
+            owner_references: Some(vec![OwnerReference {
+                api_version: Deployment::API_VERSION.into(),
+                kind: Deployment::KIND.into(),
+                name: workload.name.clone(),
+                uid: workload.uid.clone(),
+                controller: Some(true),
+                block_owner_deletion: Some(true),
+            }]),
+            ..ObjectMeta::default()
+        },
+        spec: Some(ReplicaSetSpec {
+            replicas: Some(i32::try_from(size).unwrap_or(i32::MAX)),
+            min_ready_seconds: workload.spec.min_ready_seconds,
+            selector,
+            template: Some(template),
+        }),
+        status: None,
+    })
+}

@@ -1,0 +1,134 @@
+//! Stopping the native rollout: the admission webhook's patch, and the same hold kept up by
+//! `release-batch`.
+//!
+//! Kruise's webhook (`workload_update_handler.go`) lets a pod-template change in, but pauses the
+//! Deployment and marks it `rollouts.kruise.io/in-progressing`; for a partition release its
+//! batch controller then records the rolling settings in `rollouts.kruise.io/deployment-strategy`
+//! and switches the strategy to `Recreate`. This plugin does both in the webhook, so the
+//! Deployment is never unpaused in between. Kruise's control label and control-info annotation
+//! are left out: they hand the Deployment to Kruise's own controllers, which must not act on
+//! it beside Waxwing.
+
+use serde_json::json;
+use waxwing_plugin_sdk::{PluginError, RolloutInfo, object};
+
+use crate::Style;
+use crate::deployment::Workload;
+use crate::keys::{DEPLOYMENT_STRATEGY, IN_PROGRESSING, ROLLOUT_ID, STABLE_REVISION};
+use crate::patch::MergePatch;
+use crate::strategy::{self, StrategyAnnotation};
+use crate::template;
+
+/// See [`crate::takeover`].
+pub fn takeover(
+    rollout: &RolloutInfo,
+    style: Style,
+    old: &str,
+    new: &str,
+) -> Result<Option<String>, PluginError> {
+    let old = Workload::parse(old, "the Deployment before the update")?;
+    let mut updated: k8s_openapi::api::apps::v1::Deployment =
+        object::parse(new, "the updated Deployment")?;
+    // Tools that replace objects wholesale (Karmada, OCM) may send no uid; it cannot change.
+    updated.metadata.uid.get_or_insert_with(|| old.uid.clone());
+    let new = Workload::new(updated, "the updated Deployment")?;
+
+    // Only the updated object says whether a release holds the Deployment: finalize removes
+    // the mark with an update that passes through this webhook too.
+    let patch = if releasing(&new) {
+        // A release is under way: whatever the update, the Deployment stays held.
+        hold(style, &rollout.name, &new, Some(&old), None)
+    } else if new.replicas() > 0 && starts_release(&old, &new) {
+        let mut patch = hold(style, &rollout.name, &new, None, None);
+        // A label left by an earlier release would name the wrong stable pods; the first
+        // batch writes the current one.
+        if new.label(STABLE_REVISION).is_some() {
+            patch.remove_label(STABLE_REVISION);
+        }
+        patch
+    } else {
+        MergePatch::default()
+    };
+    Ok(patch.into_body().map(|body| body.to_string()))
+}
+
+/// True when a release holds the Deployment.
+pub fn releasing(workload: &Workload) -> bool {
+    workload.annotation(IN_PROGRESSING).is_some()
+}
+
+/// True when the Deployment's native rollout is stopped by a release.
+pub fn is_taken_over(workload: &Workload) -> bool {
+    let partition = StrategyAnnotation::read(workload).is_some();
+    releasing(workload)
+        && workload.paused()
+        && (!partition || workload.strategy_type() == "Recreate")
+}
+
+/// Kruise's rule for an update that starts a release: a new `rollouts.kruise.io/rollout-id`
+/// annotation when one is set (even for the same template), else a new pod template.
+fn starts_release(old: &Workload, new: &Workload) -> bool {
+    match new.annotation(ROLLOUT_ID) {
+        Some(id) => old.annotation(ROLLOUT_ID) != Some(id),
+        None => !template::same(&old.spec.template, &new.spec.template),
+    }
+}
+
+/// The patch that keeps `current` held by the release of `rollout_name` in `style`:
+/// paused and marked; for the partition style also on `Recreate` with its rolling settings
+/// recorded. `previous` is the object before a user's update (in the webhook): its strategy
+/// and recorded settings are kept when the update changed or dropped them. `stable_hash` fills
+/// a missing stable-revision label.
+pub fn hold(
+    style: Style,
+    rollout_name: &str,
+    current: &Workload,
+    previous: Option<&Workload>,
+    stable_hash: Option<&str>,
+) -> MergePatch {
+    let mut patch = MergePatch::default();
+    if !current.paused() {
+        patch.set_spec("paused", json!(true));
+    }
+    if current.annotation(IN_PROGRESSING).is_none() {
+        let mark = json!({ "rolloutName": rollout_name }).to_string();
+        patch.set_annotation(IN_PROGRESSING, &mark);
+    }
+    if let Some(hash) = stable_hash.filter(|_| current.label(STABLE_REVISION).is_none()) {
+        patch.set_label(STABLE_REVISION, hash);
+    }
+    match style {
+        Style::Canary => {
+            // Kruise refuses a switch to Recreate during a canary release: unpausing at the
+            // end would then stop every stable pod at once.
+            if let Some(previous) = previous.filter(|previous| {
+                current.strategy_type() == "Recreate" && previous.strategy_type() != "Recreate"
+            }) {
+                patch.set_spec("strategy", json!(previous.spec.strategy));
+            }
+        }
+        Style::Partition => {
+            let rolling_update = strategy::rolling_update_of(current, previous);
+            let recorded = StrategyAnnotation::read(current);
+            let existing = recorded
+                .clone()
+                .or_else(|| previous.and_then(StrategyAnnotation::read));
+            let wanted = StrategyAnnotation::partition(existing, &rolling_update);
+            if recorded.as_ref() != Some(&wanted) {
+                patch.set_annotation(DEPLOYMENT_STRATEGY, &wanted.text());
+            }
+            let has_rolling_update = current
+                .spec
+                .strategy
+                .as_ref()
+                .is_some_and(|strategy| strategy.rolling_update.is_some());
+            if current.strategy_type() != "Recreate" || has_rolling_update {
+                patch.set_spec(
+                    "strategy",
+                    json!({"type": "Recreate", "rollingUpdate": null}),
+                );
+            }
+        }
+    }
+    patch
+}

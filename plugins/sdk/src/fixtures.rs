@@ -1,0 +1,225 @@
+//! Golden fixtures, read and checked natively (feature `fixtures`).
+//!
+//! A fixture is one JSON file, `plugins/<name>/fixtures/<case>.json`:
+//! `{"description", "call", "args": {<WIT parameter>: <value>}, "expect": <return value>}`,
+//! with WIT values written as the contract's types serialise (see the crate docs). The same
+//! files run through the wasm runtime; running them natively keeps them honest while the
+//! plugin's logic is developed. Comparison follows the runner's rules: a string that holds a
+//! JSON object or array is compared parsed, and an expected `{"err": {"<case>": "text"}}`
+//! matches an error of that case whose message contains the text.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::types::PluginError;
+
+/// One golden case.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    pub path: PathBuf,
+    pub description: String,
+    pub call: String,
+    pub args: Map<String, Value>,
+    pub expect: Value,
+}
+
+impl Fixture {
+    /// The argument `name` as the plugin's type.
+    pub fn arg<T: DeserializeOwned>(&self, name: &str) -> Result<T, String> {
+        let value = self
+            .args
+            .get(name)
+            .ok_or_else(|| format!("{}: no argument `{name}`", self.path.display()))?;
+        serde_json::from_value(value.clone())
+            .map_err(|err| format!("{}: argument `{name}`: {err}", self.path.display()))
+    }
+
+    /// Checks a call's return value, a `result`, against `expect`.
+    pub fn check<T: Serialize>(&self, actual: &Result<T, PluginError>) -> Result<(), String> {
+        let actual = match actual {
+            Ok(value) => serde_json::json!({ "ok": value }),
+            Err(err) => serde_json::json!({ "err": err }),
+        };
+        let outcome = match (error_case(&actual), error_case(&self.expect)) {
+            (Some((case, message)), Some((expected_case, fragment))) => {
+                if case == expected_case && message.contains(fragment) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "expected a {expected_case} error containing {fragment:?}"
+                    ))
+                }
+            }
+            _ => compare(&actual, &self.expect, "$"),
+        };
+        outcome.map_err(|why| {
+            format!(
+                "{} ({}): {why}\n  actual: {actual}",
+                self.path.display(),
+                self.description
+            )
+        })
+    }
+}
+
+/// Reads every `*.json` file of `dir`, sorted by name.
+pub fn load_dir(dir: &Path) -> Result<Vec<Fixture>, String> {
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|err| format!("cannot read {}: {err}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    paths.sort();
+    paths.into_iter().map(|path| load(&path)).collect()
+}
+
+fn load(path: &Path) -> Result<Fixture, String> {
+    let text = fs::read_to_string(path).map_err(|err| format!("{}: {err}", path.display()))?;
+    let mut value: Value =
+        serde_json::from_str(&text).map_err(|err| format!("{}: {err}", path.display()))?;
+    let mut field = |name: &str| {
+        value
+            .get_mut(name)
+            .map(Value::take)
+            .ok_or_else(|| format!("{}: missing `{name}`", path.display()))
+    };
+    let text_field = |value: Value, name: &str| match value {
+        Value::String(text) => Ok(text),
+        _ => Err(format!("{}: `{name}` must be a string", path.display())),
+    };
+    let description = text_field(field("description")?, "description")?;
+    let call = text_field(field("call")?, "call")?;
+    let Value::Object(args) = field("args")? else {
+        return Err(format!("{}: `args` must be an object", path.display()));
+    };
+    Ok(Fixture {
+        path: path.to_owned(),
+        description,
+        call,
+        args,
+        expect: field("expect")?,
+    })
+}
+
+/// `{"err": {"<case>": "<message>"}}` split into case and message.
+fn error_case(value: &Value) -> Option<(&str, &str)> {
+    let error = value.get("err")?.as_object()?;
+    match error.iter().next() {
+        Some((case, Value::String(message))) if error.len() == 1 => Some((case, message)),
+        _ => None,
+    }
+}
+
+/// A string holding a JSON object or array, parsed; anything else as is.
+fn semantic(value: &Value) -> Option<Value> {
+    let Value::String(text) = value else {
+        return None;
+    };
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .filter(|parsed| parsed.is_object() || parsed.is_array())
+}
+
+fn compare(actual: &Value, expected: &Value, at: &str) -> Result<(), String> {
+    if let Some(parsed) = semantic(actual) {
+        return compare(&parsed, expected, at);
+    }
+    if let Some(parsed) = semantic(expected) {
+        return compare(actual, &parsed, at);
+    }
+    match (actual, expected) {
+        (Value::Object(a), Value::Object(e)) => {
+            if let Some(key) = e.keys().find(|key| !a.contains_key(*key)) {
+                return Err(format!("{at}.{key} is missing"));
+            }
+            if let Some(key) = a.keys().find(|key| !e.contains_key(*key)) {
+                return Err(format!("{at}.{key} is not expected (value {})", a[key]));
+            }
+            a.iter()
+                .try_for_each(|(key, value)| compare(value, &e[key], &format!("{at}.{key}")))
+        }
+        (Value::Array(a), Value::Array(e)) => {
+            if a.len() != e.len() {
+                return Err(format!("{at} has {} items, expected {}", a.len(), e.len()));
+            }
+            a.iter()
+                .zip(e)
+                .enumerate()
+                .try_for_each(|(i, (a, e))| compare(a, e, &format!("{at}[{i}]")))
+        }
+        (a, e) if a == e => Ok(()),
+        (a, e) => Err(format!("{at} is {a}, expected {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fixture(expect: Value) -> Fixture {
+        Fixture {
+            path: PathBuf::from("case.json"),
+            description: "a case".into(),
+            call: "observe".into(),
+            args: Map::new(),
+            expect,
+        }
+    }
+
+    #[test]
+    fn json_text_compares_parsed_either_way() {
+        let actual: Result<_, PluginError> = Ok(vec![r#"{"b":2,"a":[1]}"#.to_string()]);
+        fixture(json!({"ok": [{"a": [1], "b": 2}]}))
+            .check(&actual)
+            .unwrap();
+        fixture(json!({"ok": [r#"{"a":[1],"b":2}"#]}))
+            .check(&actual)
+            .unwrap();
+        let err = fixture(json!({"ok": [{"a": [1], "b": 3}]}))
+            .check(&actual)
+            .unwrap_err();
+        assert!(err.contains("$.ok[0].b is 2, expected 3"), "{err}");
+    }
+
+    #[test]
+    fn missing_and_extra_fields_fail() {
+        let actual: Result<_, PluginError> = Ok(json!({"a": 1}));
+        assert!(
+            fixture(json!({"ok": {"a": 1, "b": 2}}))
+                .check(&actual)
+                .unwrap_err()
+                .contains("$.ok.b is missing")
+        );
+        assert!(
+            fixture(json!({"ok": {}}))
+                .check(&actual)
+                .unwrap_err()
+                .contains("$.ok.a is not expected")
+        );
+    }
+
+    #[test]
+    fn errors_match_by_case_and_substring() {
+        let actual: Result<(), _> = Err(PluginError::invalid_input("the workload is not valid"));
+        fixture(json!({"err": {"invalid-input": "not valid"}}))
+            .check(&actual)
+            .unwrap();
+        assert!(
+            fixture(json!({"err": {"not-ready": "not valid"}}))
+                .check(&actual)
+                .is_err()
+        );
+        assert!(
+            fixture(json!({"err": {"invalid-input": "missing"}}))
+                .check(&actual)
+                .is_err()
+        );
+        assert!(fixture(json!({"ok": null})).check(&actual).is_err());
+    }
+}

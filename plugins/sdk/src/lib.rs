@@ -1,0 +1,30 @@
+//! Helpers shared by Waxwing plugins written in Rust.
+//!
+//! The plugin contract (`wit/plugin.wit`) is mirrored here as plain Rust types ([`types`],
+//! [`workload`], [`policy`]) so a plugin keeps its logic free of generated bindings: the logic
+//! takes and returns these types, is unit-tested natively, and a thin glue module maps them to
+//! the `wit-bindgen` types of the plugin's world. Field and case names serialise exactly as the
+//! golden-fixture format writes WIT values (kebab-case records, `{"case": payload}` variants).
+//!
+//! Besides the types, the crate holds the one way to do each recurring job:
+//! - [`object`]: parse Kubernetes objects from the JSON text the host passes in, name them;
+//! - [`change`]: build `apply`, `merge-patch` and `delete` changes from typed objects;
+//! - [`selector`]: render a label selector in the `kubectl -l` syntax of `object-query`;
+//! - [`pod`]: pod readiness and liveness;
+//! - [`batch_labels`]: Kruise's `rollout-id` / `rollout-batch-id` pod labels;
+//! - [`intstr`]: resolve `5` / `"25%"` values against a replica count.
+
+pub mod batch_labels;
+pub mod change;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
+pub mod intstr;
+pub mod json_text;
+pub mod object;
+pub mod pod;
+pub mod policy;
+pub mod selector;
+pub mod types;
+pub mod workload;
+
+pub use types::{Change, ObjectQuery, ObjectRef, Patch, PluginError, Replicas, RolloutInfo};
