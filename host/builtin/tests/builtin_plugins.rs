@@ -1,0 +1,146 @@
+//! The embedded built-in plugins through the real runtime: they load under the default
+//! configuration, pass their golden fixtures, and are refused as the wrong world.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use waxwing_builtin::{
+    BUILTINS, DEFAULT_PLUGINS_YAML, WASM_DIR, builtin, builtin_world, default_registry,
+};
+use waxwing_runtime::{
+    CacheDir, LoadError, PluginSettings, Runtime, RuntimeOptions, World, render_table, run_fixtures,
+};
+
+/// One runtime for the test binary, whose compile cache is filled with every built-in before
+/// any test runs: compiling the Deployment plugin in a debug build takes many seconds, and
+/// every later compile (the registry's too) then loads the cached artifact.
+fn runtime() -> Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            let cache =
+                std::env::temp_dir().join(format!("waxwing-builtin-tests-{}", std::process::id()));
+            let runtime = Runtime::new(RuntimeOptions {
+                cache: CacheDir::Path(cache),
+            })
+            .expect("engine");
+            assert!(
+                runtime.cache_dir().is_some(),
+                "the test cache directory is usable"
+            );
+            for (name, _, wasm) in BUILTINS {
+                runtime.compile(name, wasm).expect("compile a built-in");
+            }
+            runtime
+        })
+        .clone()
+}
+
+fn fixtures_dir(plugin: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../plugins")
+        .join(plugin)
+        .join("fixtures")
+}
+
+fn check_fixtures(name: &str) {
+    let plugin = runtime()
+        .load(
+            name,
+            builtin(name).unwrap(),
+            builtin_world(name).unwrap(),
+            PluginSettings::default(),
+        )
+        .expect("load");
+    let results = run_fixtures(&plugin, &fixtures_dir(name));
+    let table = render_table(&results);
+    assert!(results.len() > 3, "too few fixtures for {name}:\n{table}");
+    assert!(
+        results.iter().all(|r| r.passed()),
+        "{name} fixtures failed:\n{table}"
+    );
+}
+
+#[test]
+fn the_builtins_are_embedded_and_on_disk() {
+    let names: Vec<&str> = BUILTINS.iter().map(|(n, _, _)| *n).collect();
+    assert_eq!(names, ["deployment", "pause"]);
+    assert_eq!(builtin_world("deployment"), Some(World::Workload));
+    assert_eq!(builtin_world("pause"), Some(World::Policy));
+    assert!(builtin("nginx").is_none());
+    for (name, _, wasm) in BUILTINS {
+        let on_disk =
+            std::fs::read(Path::new(WASM_DIR).join(format!("waxwing_plugin_{name}.wasm")))
+                .expect("the build leaves the component in WASM_DIR");
+        assert_eq!(&on_disk[..], *wasm, "{name}");
+    }
+}
+
+#[test]
+fn the_default_configuration_serves_every_builtin() {
+    let (registry, report) = default_registry(runtime());
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(report.loaded, ["deployment", "pause"]);
+    let set = registry.current();
+    assert_eq!(
+        set.workload("apps/v1", "Deployment").unwrap().id().name,
+        "deployment"
+    );
+    assert_eq!(set.policy("pause").unwrap().plugin.id().name, "pause");
+    assert!(DEFAULT_PLUGINS_YAML.contains("builtin:deployment"));
+}
+
+#[test]
+fn deployment_passes_its_golden_fixtures() {
+    check_fixtures("deployment");
+}
+
+#[test]
+fn pause_passes_its_golden_fixtures() {
+    check_fixtures("pause");
+}
+
+#[test]
+fn a_policy_component_checked_as_a_workload_plugin_says_which_check_failed() {
+    let err = runtime()
+        .check_component("pause.wasm", builtin("pause").unwrap(), World::Workload)
+        .unwrap_err();
+    let LoadError::WorldMismatch {
+        expected, problem, ..
+    } = &err
+    else {
+        panic!("expected a world mismatch, got {err:?}");
+    };
+    assert_eq!(*expected, World::Workload);
+    assert_eq!(
+        problem,
+        "it does not export waxwing:plugin/workload@0.1.0; it exports waxwing:plugin/policy@0.1.0, \
+         so it looks like a policy plugin"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("plugin \"pause.wasm\" (sha256:"),
+        "{err}"
+    );
+
+    let info = runtime()
+        .check_component("pause.wasm", builtin("pause").unwrap(), World::Policy)
+        .expect("pause is a policy plugin");
+    assert_eq!(info.export, "waxwing:plugin/policy@0.1.0");
+    assert!(
+        info.imports
+            .iter()
+            .all(|i| i.starts_with("wasi:") || i.starts_with("waxwing:plugin/")),
+        "{:?}",
+        info.imports
+    );
+}
+
+#[test]
+fn bytes_that_are_not_a_component_do_not_compile() {
+    let err = runtime()
+        .check_component("junk.wasm", b"\0asm junk", World::Policy)
+        .unwrap_err();
+    assert!(matches!(err, LoadError::Compile { .. }), "{err:?}");
+    assert!(err.to_string().contains("does not compile"), "{err}");
+}
