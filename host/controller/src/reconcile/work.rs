@@ -1,0 +1,354 @@
+//! The machine's work, done with plugin calls and the changes they return.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::jiff::Timestamp;
+use kube::{Client, ResourceExt};
+use waxwing_api::v1beta1::{RollingStyle, Rollout};
+use waxwing_machine::{
+    BatchPlan, BatchProgress, IntOrPercent, PolicyCheck, Work, WorkOutcome, WorkloadObservation,
+};
+use waxwing_runtime::{
+    BatchContext, BatchStatus, HostServices, PluginSet, PolicyContext, ReleaseStyle, Replicas,
+    RolloutInfo,
+};
+
+use super::apply;
+use super::error::Error;
+use super::kinds::Kinds;
+use super::plugin_call;
+use super::policies;
+use super::workload::{Snapshot, Workload};
+use crate::health::Health;
+
+/// How many times one reconcile applies a plugin's changes and asks again before it lets the
+/// cluster catch up (the plugin's next answer usually waits for pods to start).
+const MAX_ROUNDS: usize = 5;
+
+/// How soon to look again at work that needs a person to fix the configuration.
+const CONFIGURATION_RETRY: Duration = Duration::from_secs(30);
+
+/// Shown while traffic routing is configured: traffic plugins are not part of this release.
+const TRAFFIC_UNSUPPORTED: &str = "traffic routing (trafficRoutings) is not supported yet: \
+     traffic plugins arrive in a later release; remove trafficRoutings from the strategy to \
+     release without routing";
+
+/// What the work needs besides the plan.
+pub struct Env<'a> {
+    pub client: &'a Client,
+    pub kinds: &'a Kinds,
+    pub health: &'a Health,
+    pub plugins: &'a PluginSet,
+    /// `namespace/name` of the plugin ConfigMap, for messages.
+    pub configmap: &'a str,
+    pub services: Arc<dyn HostServices>,
+    pub rollout: &'a Rollout,
+    pub workload: &'a Workload,
+    /// The workload and its objects, as read for the observation.
+    pub snapshot: Option<Snapshot>,
+    pub observation: Option<&'a WorkloadObservation>,
+    pub now: Timestamp,
+}
+
+/// Does `work` and reports how it went. Failures a person must see become the outcome; only
+/// failures a retry fixes by itself (an unreachable API server) are returned as errors.
+pub async fn perform(env: Env<'_>, work: &Work) -> Result<WorkOutcome, Error> {
+    let result = match work {
+        Work::None => Ok(WorkOutcome::Done),
+        Work::ReleaseBatch(batch) => release(env, batch).await,
+        Work::FinalizeWorkload { .. } => finalize(env).await,
+        Work::EvaluatePolicies(check) => evaluate(env, check).await,
+        Work::PrepareTraffic { .. } | Work::RouteTraffic(_) | Work::RestoreTraffic => {
+            Ok(WorkOutcome::Failed {
+                message: TRAFFIC_UNSUPPORTED.to_owned(),
+                retry_after: None,
+            })
+        }
+    };
+    result.or_else(Error::into_outcome)
+}
+
+/// `release-batch` until it asks for nothing more, then `check-batch`.
+async fn release(mut env: Env<'_>, batch: &BatchPlan) -> Result<WorkOutcome, Error> {
+    let style = match style(env.rollout) {
+        Ok(style) => style,
+        Err(failed) => return Ok(failed),
+    };
+    let ctx = BatchContext {
+        rollout: rollout_info(env.rollout, batch.rollout_id.clone()),
+        style,
+        batch_index: batch.batch_index,
+        step_replicas: match batch.step_replicas {
+            IntOrPercent::Count(count) => Replicas::Count(count),
+            IntOrPercent::Percent(percent) => Replicas::Percent(percent),
+        },
+        planned_replicas: batch.planned_replicas,
+        tolerated_failures: batch.tolerated_failures,
+        stable_revision: batch.stable_revision.clone(),
+        update_revision: batch.update_revision.clone(),
+        pod_template_metadata: pod_template_metadata(env.rollout),
+    };
+    let snapshot = env.snapshot.take();
+    let outcome = until_no_changes(&env, snapshot, Ask::ReleaseBatch(&ctx)).await?;
+    let snapshot = match outcome {
+        Rounds::Converged(snapshot) => snapshot,
+        Rounds::NotYet(pending) => return Ok(pending),
+    };
+    let status = env
+        .workload
+        .calls
+        .check_batch(&ctx, &snapshot.objects)
+        .await?;
+    Ok(WorkOutcome::Batch(progress(status)))
+}
+
+/// `finalize` until it asks for nothing more.
+async fn finalize(mut env: Env<'_>) -> Result<WorkOutcome, Error> {
+    let style = match style(env.rollout) {
+        Ok(style) => style,
+        Err(failed) => return Ok(failed),
+    };
+    let ctx = finalize_context(env.rollout, env.observation, style);
+    let snapshot = env.snapshot.take();
+    let outcome = until_no_changes(&env, snapshot, Ask::Finalize(&ctx)).await?;
+    Ok(match outcome {
+        Rounds::Converged(_) => WorkOutcome::Done,
+        Rounds::NotYet(pending) => pending,
+    })
+}
+
+/// How a loop of "ask the plugin, apply its changes" ended.
+enum Rounds {
+    /// The plugin asks for nothing more; the objects as they are now.
+    Converged(Box<Snapshot>),
+    /// Not done in this reconcile: the workload disappeared meanwhile, or the plugin still
+    /// asked for changes after [`MAX_ROUNDS`].
+    NotYet(WorkOutcome),
+}
+
+/// The plugin functions that return changes.
+#[derive(Clone, Copy)]
+enum Ask<'a> {
+    ReleaseBatch(&'a BatchContext),
+    Finalize(&'a BatchContext),
+}
+
+/// Asks the plugin with the workload's objects (first `snapshot`, as read for the
+/// observation) and applies the changes it returns, reading the objects again after each
+/// round, until it returns none.
+async fn until_no_changes(
+    env: &Env<'_>,
+    mut snapshot: Option<Snapshot>,
+    ask: Ask<'_>,
+) -> Result<Rounds, Error> {
+    let workload = env.workload;
+    let function = match ask {
+        Ask::ReleaseBatch(_) => "release-batch",
+        Ask::Finalize(_) => "finalize",
+    };
+    let plugin = workload.calls.describe();
+    for round in 0..MAX_ROUNDS {
+        if round > 0 {
+            snapshot = workload.read(env.client, env.kinds).await?;
+        }
+        let Some(current) = snapshot.take() else {
+            return Ok(Rounds::NotYet(WorkOutcome::Pending {
+                message: format!(
+                    "{} {} no longer exists",
+                    workload.kind.resource.kind, workload.name
+                ),
+            }));
+        };
+        let changes = match ask {
+            Ask::ReleaseBatch(ctx) => workload.calls.release_batch(ctx, &current.objects).await?,
+            Ask::Finalize(ctx) => workload.calls.finalize(ctx, &current.objects).await?,
+        };
+        if changes.is_empty() {
+            return Ok(Rounds::Converged(Box::new(current)));
+        }
+        tracing::info!(
+            function,
+            changes = changes.len(),
+            "applying the workload plugin's changes"
+        );
+        apply::all(
+            env.client,
+            env.kinds,
+            &workload.namespace,
+            &plugin,
+            &changes,
+        )
+        .await?;
+    }
+    Ok(Rounds::NotYet(WorkOutcome::Pending {
+        message: format!(
+            "{plugin} {function} still asked for changes after {MAX_ROUNDS} rounds; looking \
+             again once the cluster has caught up"
+        ),
+    }))
+}
+
+/// Asks every policy guarding the step state and combines their decisions.
+async fn evaluate(env: Env<'_>, check: &PolicyCheck) -> Result<WorkOutcome, Error> {
+    let mut decisions = Vec::new();
+    for &policy in policies::guarding(check.guard) {
+        let Some((registered, plugin)) = env
+            .plugins
+            .policy(policy)
+            .and_then(|registered| Some((registered, registered.plugin.as_policy()?)))
+        else {
+            return Ok(WorkOutcome::Failed {
+                message: format!(
+                    "no policy plugin serves the policy {policy:?}: add one to the plugin \
+                     ConfigMap {} (the built-in is `source: builtin:{policy}`)",
+                    env.configmap
+                ),
+                retry_after: Some(CONFIGURATION_RETRY),
+            });
+        };
+        let config = match policies::settings(&registered.entry.config, policy, check.pause_seconds)
+        {
+            Ok(config) => config,
+            Err(message) => {
+                return Ok(WorkOutcome::Failed {
+                    message,
+                    retry_after: Some(CONFIGURATION_RETRY),
+                });
+            }
+        };
+        let ctx = PolicyContext {
+            rollout: rollout_info(
+                env.rollout,
+                env.observation.and_then(|o| o.rollout_id.clone()),
+            ),
+            step_index: check.step_index,
+            step_count: check.step_count,
+            elapsed_ms: u64::try_from(check.elapsed.as_millis()).unwrap_or(u64::MAX),
+            now_unix_ms: u64::try_from(env.now.as_millisecond()).unwrap_or_default(),
+            config,
+            args: policy_args(env.rollout, env.observation),
+        };
+        let answer =
+            plugin_call::evaluate(env.health, plugin.clone(), Arc::clone(&env.services), ctx)
+                .await?;
+        decisions.push(policies::decision(answer));
+    }
+    Ok(WorkOutcome::Decision(policies::combine(decisions)))
+}
+
+/// The release style of the workload plugin's contract, or the Failed outcome of a Rollout
+/// that names none.
+fn style(rollout: &Rollout) -> Result<ReleaseStyle, WorkOutcome> {
+    match rollout.release_style() {
+        Some(RollingStyle::Canary) => Ok(ReleaseStyle::Canary),
+        Some(RollingStyle::Partition) => Ok(ReleaseStyle::Partition),
+        Some(RollingStyle::BlueGreen) => Ok(ReleaseStyle::BlueGreen),
+        None => Err(WorkOutcome::Failed {
+            message: "the Rollout sets neither spec.strategy.canary nor spec.strategy.blueGreen"
+                .to_owned(),
+            retry_after: None,
+        }),
+    }
+}
+
+fn rollout_info(rollout: &Rollout, rollout_id: Option<String>) -> RolloutInfo {
+    RolloutInfo {
+        namespace: rollout.namespace().unwrap_or_default(),
+        name: rollout.name_any(),
+        rollout_id,
+    }
+}
+
+/// `patchPodTemplateMetadata` as the contract's JSON, empty when unset.
+fn pod_template_metadata(rollout: &Rollout) -> String {
+    rollout
+        .spec
+        .strategy
+        .canary
+        .as_ref()
+        .and_then(|canary| canary.patch_pod_template_metadata.as_ref())
+        .and_then(|metadata| serde_json::to_string(metadata).ok())
+        .unwrap_or_default()
+}
+
+/// `finalize` is told where the release got to: the current step's batch and the pods it
+/// updated.
+fn finalize_context(
+    rollout: &Rollout,
+    observation: Option<&WorkloadObservation>,
+    style: ReleaseStyle,
+) -> BatchContext {
+    let status = rollout.status.as_ref();
+    let common = status.and_then(|status| status.sub_status());
+    let updated = status
+        .and_then(|status| status.updated_replicas())
+        .map_or(0, |(updated, _)| u32::try_from(updated).unwrap_or_default());
+    BatchContext {
+        rollout: rollout_info(rollout, observation.and_then(|o| o.rollout_id.clone())),
+        style,
+        batch_index: common.map_or(0, |common| {
+            u32::try_from(common.current_step_index - 1).unwrap_or_default()
+        }),
+        step_replicas: Replicas::Count(updated),
+        planned_replicas: updated,
+        tolerated_failures: 0,
+        stable_revision: common
+            .map(|common| common.stable_revision.clone())
+            .unwrap_or_default(),
+        update_revision: status
+            .and_then(|status| status.update_revision())
+            .unwrap_or_default()
+            .to_owned(),
+        pod_template_metadata: pod_template_metadata(rollout),
+    }
+}
+
+/// The named arguments policies receive (see `policy-context.args` in the contract).
+fn policy_args(
+    rollout: &Rollout,
+    observation: Option<&WorkloadObservation>,
+) -> Vec<(String, String)> {
+    let status = rollout.status.as_ref();
+    let common = status.and_then(|status| status.sub_status());
+    let arg = |name: &str, value: String| (name.to_owned(), value);
+    vec![
+        arg("namespace", rollout.namespace().unwrap_or_default()),
+        arg("rollout", rollout.name_any()),
+        arg("workload", rollout.spec.workload_ref.name.clone()),
+        arg(
+            "stable-revision",
+            common
+                .map(|common| common.stable_revision.clone())
+                .unwrap_or_default(),
+        ),
+        arg(
+            "canary-revision",
+            status
+                .and_then(|status| status.update_revision())
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+        arg(
+            "stable-pod-template-hash",
+            observation
+                .map(|o| o.stable_pod_template_hash.clone())
+                .unwrap_or_default(),
+        ),
+        arg(
+            "canary-pod-template-hash",
+            common
+                .map(|common| common.pod_template_hash.clone())
+                .unwrap_or_default(),
+        ),
+    ]
+}
+
+fn progress(status: BatchStatus) -> BatchProgress {
+    BatchProgress {
+        updated_replicas: status.updated_replicas,
+        updated_ready_replicas: status.updated_ready_replicas,
+        ready: status.ready,
+        message: status.message,
+    }
+}
