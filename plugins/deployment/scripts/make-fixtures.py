@@ -704,26 +704,26 @@ case(
 
 case(
     "takeover-rollout-id-same-template",
-    "a new rollout-id annotation starts a release even for the same template",
+    "a new rollout-id label starts a release even for the same template",
     "takeover",
     {
         "rollout": ROLLOUT,
         "style": "canary",
-        "old": deployment(V1, annotations={ROLLOUT_ID: "r20250215"}),
-        "new": deployment(V1, annotations={ROLLOUT_ID: "r20250301"}),
+        "old": deployment(V1, labels={ROLLOUT_ID: "r20250215"}),
+        "new": deployment(V1, labels={ROLLOUT_ID: "r20250301"}),
     },
     ok({"metadata": {"annotations": {IN_PROGRESSING: MARK}}, "spec": {"paused": True}}),
 )
 
 case(
     "takeover-rollout-id-unchanged",
-    "with the same rollout-id annotation a template change does not start a release",
+    "with the same rollout-id label a template change does not start a release",
     "takeover",
     {
         "rollout": ROLLOUT,
         "style": "canary",
-        "old": deployment(V1, annotations={ROLLOUT_ID: "r20250215"}),
-        "new": deployment(V2, annotations={ROLLOUT_ID: "r20250215"}),
+        "old": deployment(V1, labels={ROLLOUT_ID: "r20250215"}),
+        "new": deployment(V2, labels={ROLLOUT_ID: "r20250215"}),
     },
     ok(None),
 )

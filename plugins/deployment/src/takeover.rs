@@ -66,10 +66,12 @@ pub fn is_taken_over(workload: &Workload) -> bool {
 }
 
 /// Kruise's rule for an update that starts a release: a new `rollouts.kruise.io/rollout-id`
-/// annotation when one is set (even for the same template), else a new pod template.
+/// when one is set (even for the same template), else a new pod template. The id is read from
+/// the workload's label, the one place every part of Waxwing reads it from (Kruise reads an
+/// annotation here and the label elsewhere).
 fn starts_release(old: &Workload, new: &Workload) -> bool {
-    match new.annotation(ROLLOUT_ID) {
-        Some(id) => old.annotation(ROLLOUT_ID) != Some(id),
+    match new.label(ROLLOUT_ID) {
+        Some(id) => old.label(ROLLOUT_ID) != Some(id),
         None => !template::same(&old.spec.template, &new.spec.template),
     }
 }
