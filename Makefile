@@ -8,6 +8,7 @@ CARGO ?= cargo
 UNIT_TEST_FLAGS := --workspace --exclude waxwing-e2e
 
 include mk/cluster.mk
+include mk/dev.mk
 
 .PHONY: help
 help: ## List the targets.

@@ -6,8 +6,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PIDS="$STATE_DIR/pids"
-ORDER=(kruise-manager kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
+ORDER=(waxwing kruise-manager kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
 
 ours() { # pidfile -> prints pid if the process is still the one recorded
   local pid start

@@ -9,6 +9,8 @@ REPO_ROOT="$(cd "$CLUSTER_DIR/../.." && pwd)"
 export GOTOOLCHAIN=local
 # State of the running cluster (kubeconfig, logs, pids, pki), relative to the repo root.
 STATE_DIR="${WAXWING_CLUSTER_STATE:-$REPO_ROOT/target/cluster}"
+LOGS="$STATE_DIR/logs"
+PIDS="$STATE_DIR/pids" # NAME.pid holds "pid starttime"; down.sh stops every process recorded
 # Binary cache: outside the clone, shared by every clone on the machine.
 CACHE_ROOT="${WAXWING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/waxwing}/cluster"
 
@@ -62,4 +64,28 @@ mod_dir() {
   dir="$(cd "$CLUSTER_DIR/k8s" && go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')"
   [ -n "$dir" ] && [ -d "$dir" ] || die "could not download Go module $1 (go mod download -json $1)"
   printf '%s\n' "$dir"
+}
+
+pid_alive() { # NAME -> true if the recorded process is still the one we started
+  local f="$PIDS/$1.pid" pid start
+  [ -f "$f" ] || return 1
+  read -r pid start <"$f" || return 1
+  [ -r "/proc/$pid/stat" ] || return 1
+  [ "$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null)" = "$start" ]
+}
+
+# start_daemon NAME CMD... : run detached in its own session, log to $LOGS/NAME.log and record
+# "pid starttime" (the start time guards against a reused pid). Fails if it exits at once.
+# The daemon must not inherit fd 8 (up.sh's lock).
+start_daemon() {
+  local name="$1"; shift
+  mkdir -p "$LOGS" "$PIDS"
+  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null 8>&- &
+  local pid=$! start="" i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    start="$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null)" && [ -n "$start" ] && break
+    sleep 0.05
+  done
+  [ -n "$start" ] || return 1
+  echo "$pid $start" >"$PIDS/$name.pid"
 }

@@ -2,7 +2,6 @@
 # Show the recorded cluster processes with their RSS, and the API server's health.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-PIDS="$STATE_DIR/pids"
 [ -d "$PIDS" ] || { echo "no cluster recorded in $STATE_DIR (run make cluster-up)"; exit 1; }
 total=0; rc=0
 printf '%-26s %8s %10s\n' COMPONENT PID RSS_MiB

@@ -14,8 +14,6 @@ set -euo pipefail
 NODES="${NODES:-3}"
 TIMEOUT="${WAXWING_UP_TIMEOUT:-120}"
 PKI="$STATE_DIR/pki"
-LOGS="$STATE_DIR/logs"
-PIDS="$STATE_DIR/pids"
 KUBECONFIG_FILE="$STATE_DIR/kubeconfig"
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kruise-manager)
 case "$NODES" in '' | *[!0-9]*) die "NODES must be a positive integer (got '$NODES')" ;; esac
@@ -33,13 +31,6 @@ print_export() {
 }
 
 # --- 1. already running? ------------------------------------------------------------------
-pid_alive() { # name -> true if the recorded process is still the one we started
-  local f="$PIDS/$1.pid" pid start
-  [ -f "$f" ] || return 1
-  read -r pid start <"$f" || return 1
-  [ -r "/proc/$pid/stat" ] || return 1
-  [ "$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null)" = "$start" ]
-}
 healthy() {
   local c
   for c in "${COMPONENTS[@]}"; do pid_alive "$c" || return 1; done
@@ -114,18 +105,7 @@ fail() {
   die "$1: $2 (log: $log_file)"
 }
 
-# start NAME CMD... : run detached in its own session; record "pid starttime".
-start() {
-  local name="$1"; shift
-  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null 8>&- &
-  local pid=$! start="" i
-  for i in 1 2 3 4 5 6 7 8 9 10; do
-    start="$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null)" && [ -n "$start" ] && break
-    sleep 0.05
-  done
-  [ -n "$start" ] || fail "$name" "exited immediately after start"
-  echo "$pid $start" >"$PIDS/$name.pid"
-}
+start() { start_daemon "$@" || fail "$1" "exited immediately after start"; }
 
 # wait_for NAME WHAT CMD... : poll CMD until it succeeds; fail if NAME dies or on timeout.
 wait_for() {

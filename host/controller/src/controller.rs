@@ -48,6 +48,7 @@ pub async fn run(args: ControllerArgs) -> anyhow::Result<()> {
         registry,
         webhook_services,
         args.webhook.config(&args.namespace),
+        health.clone(),
     );
     tokio::select! {
         served = health::serve(args.metrics_addr, health) => served,

@@ -14,24 +14,32 @@ use crate::metrics::Metrics;
 /// Shared by the HTTP handlers and the parts of the controller that report readiness.
 pub struct Health {
     pub metrics: Metrics,
-    ready: AtomicBool,
+    plugins_loaded: AtomicBool,
+    webhooks_registered: AtomicBool,
 }
 
 impl Health {
     pub fn new(metrics: Metrics) -> Arc<Self> {
         Arc::new(Self {
             metrics,
-            ready: AtomicBool::new(false),
+            plugins_loaded: AtomicBool::new(false),
+            webhooks_registered: AtomicBool::new(false),
         })
     }
 
-    /// Ready once the plugin registry holds its first configuration.
-    pub fn set_ready(&self) {
-        self.ready.store(true, Ordering::Release);
+    /// The plugin registry holds its first configuration: rollouts can be reconciled.
+    pub fn set_plugins_loaded(&self) {
+        self.plugins_loaded.store(true, Ordering::Release);
     }
 
-    pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
+    pub fn plugins_loaded(&self) -> bool {
+        self.plugins_loaded.load(Ordering::Acquire)
+    }
+
+    /// The webhook configurations point at this process and cover the loaded plugins'
+    /// workload kinds: an update of a workload is taken over from here on.
+    pub fn set_webhooks_registered(&self) {
+        self.webhooks_registered.store(true, Ordering::Release);
     }
 }
 
@@ -50,10 +58,15 @@ pub async fn serve(addr: SocketAddr, health: Arc<Health>) -> anyhow::Result<()> 
 }
 
 async fn readyz(State(health): State<Arc<Health>>) -> (StatusCode, &'static str) {
-    if health.ready.load(Ordering::Acquire) {
-        (StatusCode::OK, "ok")
-    } else {
+    if !health.plugins_loaded() {
         (StatusCode::SERVICE_UNAVAILABLE, "plugins not loaded yet")
+    } else if !health.webhooks_registered.load(Ordering::Acquire) {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "webhooks not registered yet",
+        )
+    } else {
+        (StatusCode::OK, "ok")
     }
 }
 

@@ -67,7 +67,7 @@ pub async fn watch(
             .metrics
             .plugins_loaded
             .set(registry.current().len() as i64);
-        health.set_ready();
+        health.set_plugins_loaded();
         if let Some(cm) = &configmap {
             publish_refusals(&recorder, cm, &report).await;
         }

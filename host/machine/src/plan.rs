@@ -654,6 +654,21 @@ impl Planner<'_> {
         let (Some(step), Ok(position)) = (plan.step(index), usize::try_from(index)) else {
             return Next::Wait(None);
         };
+        if rescaled(common, workload) {
+            // Scaled (or otherwise edited, same template) after this step's batch was
+            // released: release it again for the new replica count, as Kruise's batch release
+            // does when the workload's replicas change mid-batch.
+            common.current_step_state = StepState::StepUpgrade;
+            common.last_update_time = Some(Time(now));
+            self.events.push(Event::normal(
+                EventReason::StepUpgraded,
+                format!(
+                    "the workload changed to {} replicas during step({index}/{steps}); its batch is released again",
+                    workload.replicas
+                ),
+            ));
+            return Next::Changed;
+        }
         match common.current_step_state {
             StepState::BeforeStepUpgrade if routes_traffic => {
                 let work = if step.routes_traffic() {
@@ -818,6 +833,16 @@ impl Planner<'_> {
 
 /// The annotation that asks for a step-by-step rollback.
 const ROLLBACK_IN_BATCH: &str = "rollouts.kruise.io/rollback-in-batch";
+
+/// The workload's spec changed (same template: the release would have restarted otherwise)
+/// after the current step's batch was released, so the batch may no longer fit.
+fn rescaled(common: &CommonStatus, workload: &WorkloadObservation) -> bool {
+    matches!(
+        common.current_step_state,
+        StepState::StepTrafficRouting | StepState::StepMetricsAnalysis | StepState::StepPaused
+    ) && common.observed_workload_generation != 0
+        && common.observed_workload_generation != workload.generation
+}
 
 fn size_index(position: usize) -> u32 {
     u32::try_from(position.saturating_sub(1)).unwrap_or(u32::MAX)

@@ -437,6 +437,26 @@ fn jumping_to_the_current_step_runs_it_again_without_upgrading() {
 }
 
 #[test]
+fn scaling_during_a_paused_step_releases_its_batch_again() {
+    let mut world = three_steps_at_step_one_paused();
+    let workload = world.workload.as_mut().unwrap();
+    workload.replicas = 8;
+    workload.generation += 1;
+    let (plan, transition) = world.reconcile(ready);
+    assert_eq!(reasons_of(&transition)[0], EventReason::StepUpgraded);
+    let Work::ReleaseBatch(batch) = &plan.work else {
+        panic!("{:?}", plan.work)
+    };
+    // Step 1 is one pod whatever the size: the batch is checked again, not enlarged.
+    assert_eq!((batch.batch_index, batch.planned_replicas), (0, 1));
+    assert_eq!(world.step().0, 1);
+    // Once released again, the same generation is no reason for another round.
+    world.reconcile(decide(Decision::Proceed));
+    assert_eq!(world.step(), (1, StepState::StepPaused));
+    assert!(matches!(world.plan().work, Work::EvaluatePolicies(_)));
+}
+
+#[test]
 fn a_next_step_index_naming_no_step_is_repaired() {
     let mut world = three_steps_at_step_one_paused();
     world.common_mut().next_step_index = 0;

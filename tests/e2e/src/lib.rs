@@ -39,6 +39,9 @@ use serde::de::DeserializeOwned;
 
 pub use k8s_openapi;
 pub use kube;
+pub use waxwing_api;
+
+pub mod rollout;
 
 /// Default timeout of the wait helpers.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);

@@ -98,7 +98,7 @@ impl Rollouts {
     /// Reconciles Rollouts until the process stops. Waits for the first plugin configuration,
     /// so no Rollout is told its plugin is missing while the plugins are still loading.
     pub async fn run(self, registry: Registry, health: Arc<Health>, settings: Settings) {
-        while !health.is_ready() {
+        while !health.plugins_loaded() {
             tokio::time::sleep(READY_POLL).await;
         }
         let (triggers, wake) = Triggers::new(self.client.clone(), self.controller.store());

@@ -52,6 +52,7 @@ use anyhow::Context as _;
 use kube::Client;
 use waxwing_runtime::{HostServices, Registry};
 
+use crate::health::Health;
 use registration::Endpoint;
 use tls::Identity;
 
@@ -133,6 +134,7 @@ pub async fn run(
     registry: Registry,
     services: Arc<dyn HostServices>,
     config: WebhookConfig,
+    health: Arc<Health>,
 ) -> anyhow::Result<()> {
     let identity = Identity::generate(&registration::certificate_names(&config.mode))?;
     let listener = std::net::TcpListener::bind(config.listen)
@@ -150,7 +152,7 @@ pub async fn run(
     // The listener accepts connections from here on, so registering now never sends the
     // API server to a port nobody answers.
     let serving = server::serve(listener, identity.server_config()?, context);
-    let registering = registration::keep_registered(client, registry, endpoint);
+    let registering = registration::keep_registered(client, registry, endpoint, health);
     tokio::select! {
         served = serving => served,
         () = registering => Ok(()),

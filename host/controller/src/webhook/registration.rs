@@ -31,6 +31,7 @@ use waxwing_runtime::{Gvk, PluginSet, Registry};
 use super::Mode;
 use super::rollouts::group_of;
 use super::server::{CONVERT_ROLLOUT, MUTATE_WORKLOAD, VALIDATE_ROLLOUT};
+use crate::health::Health;
 
 pub const MUTATING_CONFIGURATION: &str = "waxwing-mutating";
 pub const VALIDATING_CONFIGURATION: &str = "waxwing-validating";
@@ -235,13 +236,21 @@ fn workload_kinds(plugins: &PluginSet) -> BTreeSet<Gvk> {
 
 /// Registers the webhooks, then again whenever the workload kinds of the plugin registry
 /// change, and retries after failures. Never returns.
-pub async fn keep_registered(client: Client, registry: Registry, endpoint: Endpoint) {
+pub async fn keep_registered(
+    client: Client,
+    registry: Registry,
+    endpoint: Endpoint,
+    health: Arc<Health>,
+) {
     let mut ticker = tokio::time::interval(POLL);
     let mut seen: Option<Arc<PluginSet>> = None;
     let mut registered: Option<BTreeSet<Gvk>> = None;
     let mut retry_at: Option<Instant> = None;
     loop {
         ticker.tick().await;
+        // Read before the snapshot: a registration counts for readiness only if it covered
+        // a loaded configuration, not the empty one the registry starts with.
+        let loaded = health.plugins_loaded();
         let plugins = registry.current();
         let retry_due = retry_at.is_some_and(|at| Instant::now() >= at);
         if !retry_due
@@ -274,6 +283,9 @@ pub async fn keep_registered(client: Client, registry: Registry, endpoint: Endpo
                     retry_at = Some(Instant::now() + RETRY);
                 }
                 registered = Some(kinds);
+                if loaded {
+                    health.set_webhooks_registered();
+                }
             }
             Err(e) => {
                 tracing::error!("cannot register the webhooks (retrying in {RETRY:?}): {e:#}");

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Run the Waxwing controller locally against the test cluster (tests/cluster), the way
+# `make up` and the e2e tests do: CRDs applied, namespace waxwing-system, the webhooks in URL
+# mode on 127.0.0.1, log in target/cluster/logs/waxwing.log, pid recorded for down.sh.
+#
+#   scripts/controller.sh start     start it, or keep the running one if its binary is unchanged
+#   scripts/controller.sh restart   stop (SIGTERM) and start
+#   scripts/controller.sh kill      SIGKILL, as a crash would (nothing is cleaned up)
+#   scripts/controller.sh stop      SIGTERM
+#
+# Env: WAXWING_BIN (default <cargo target dir>/debug/waxwing), WAXWING_PORT_BASE (metrics on
+#      base+90, webhooks on base+91), RUST_LOG.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/cluster/lib.sh"
+
+BIN="${WAXWING_BIN:-${CARGO_TARGET_DIR:-$REPO_ROOT/target}/debug/waxwing}"
+METRICS_ADDR="127.0.0.1:$((PORT_BASE + 90))"
+WEBHOOK_ADDR="127.0.0.1:$((PORT_BASE + 91))"
+KUBECTL=("$STATE_DIR/bin/kubectl" --kubeconfig="$STATE_DIR/kubeconfig")
+NAMESPACE=waxwing-system
+TIMEOUT=60
+
+recorded_pid() { read -r pid _ <"$PIDS/waxwing.pid" && echo "$pid"; }
+
+signal() { # SIGNAL: send it and wait until the process is gone
+  pid_alive waxwing || { rm -f "$PIDS/waxwing.pid"; return 0; }
+  local pid
+  pid="$(recorded_pid)"
+  kill "-$1" "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do pid_alive waxwing || break; sleep 0.1; done
+  if pid_alive waxwing; then
+    log "waxwing (pid $pid) still running 10s after SIG$1: sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.2
+  fi
+  rm -f "$PIDS/waxwing.pid"
+}
+
+start() {
+  [ -x "$BIN" ] || die "no waxwing binary at $BIN: run 'cargo build -p waxwing' (make up does)"
+  [ -f "$STATE_DIR/kubeconfig" ] || die "no test cluster: run 'make cluster-up' first"
+  if pid_alive waxwing && [ "$BIN" -ot "$PIDS/waxwing.pid" ]; then
+    log "waxwing already running (pid $(recorded_pid)), binary unchanged"
+    return 0
+  fi
+  signal TERM
+  "${KUBECTL[@]}" apply --server-side --force-conflicts -f "$REPO_ROOT/deploy/crds/" >/dev/null
+  "${KUBECTL[@]}" create namespace "$NAMESPACE" --dry-run=client -o yaml | "${KUBECTL[@]}" apply -f - >/dev/null
+  KUBECONFIG="$STATE_DIR/kubeconfig" start_daemon waxwing "$BIN" controller \
+    --namespace "$NAMESPACE" --metrics-addr "$METRICS_ADDR" --webhook-addr "$WEBHOOK_ADDR" \
+    || die "waxwing exited at once: see $LOGS/waxwing.log"
+  local deadline=$((SECONDS + TIMEOUT))
+  # Ready = plugins loaded and the webhooks registered with this process's certificate.
+  until curl -sf "http://$METRICS_ADDR/readyz" >/dev/null 2>&1; do
+    if ! pid_alive waxwing; then
+      tail -n 20 "$LOGS/waxwing.log" >&2
+      die "waxwing exited while starting (log: $LOGS/waxwing.log)"
+    fi
+    [ "$SECONDS" -lt "$deadline" ] || die "waxwing not ready within ${TIMEOUT}s (log: $LOGS/waxwing.log)"
+    sleep 0.2
+  done
+  log "waxwing running (pid $(recorded_pid)): metrics http://$METRICS_ADDR/metrics, log $LOGS/waxwing.log"
+}
+
+case "${1:-}" in
+  start) start ;;
+  restart) signal TERM; start ;;
+  kill) signal KILL ;;
+  stop) signal TERM ;;
+  *) die "usage: $0 start|restart|kill|stop" ;;
+esac
