@@ -9,9 +9,9 @@ use std::fmt;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Pod};
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams};
+use kube::core::GroupVersionKind;
 use serde_json::json;
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use waxwing_api::labels::{ROLLOUT_BATCH_ID, ROLLOUT_ID};
@@ -154,31 +154,40 @@ impl Scenario {
 
     /// Merge-patch a Deployment (a user's `kubectl patch`).
     pub async fn patch_deployment(&self, name: &str, patch: serde_json::Value) -> Result<()> {
-        self.ns
-            .api::<Deployment>()
+        self.patch_workload(&DEPLOYMENT, name, patch).await
+    }
+
+    /// Merge-patch a workload of any kind (a user's `kubectl patch --type=merge`).
+    pub async fn patch_workload(
+        &self,
+        kind: &WorkloadKind,
+        name: &str,
+        patch: serde_json::Value,
+    ) -> Result<()> {
+        kind.api(self)
             .patch(name, &PatchParams::default(), &Patch::Merge(patch))
             .await
-            .with_context(|| format!("patching deployment {name}"))?;
+            .with_context(|| format!("patching {} {name}", kind.kind))?;
         Ok(())
     }
 
-    /// Change the image of the first container of a Deployment (`kubectl set image`), and
+    /// Change the image of the first container of a workload (`kubectl set image`), and
     /// merge `labels` into its metadata in the same update.
     pub async fn set_image(
         &self,
-        deployment: &str,
+        kind: &WorkloadKind,
+        name: &str,
         image: &str,
         labels: serde_json::Value,
     ) -> Result<()> {
-        let current = self.ns.api::<Deployment>().get(deployment).await?;
-        let container = current
-            .spec
-            .and_then(|s| s.template.spec)
-            .and_then(|s| s.containers.into_iter().next())
-            .context("deployment without containers")?
-            .name;
-        self.patch_deployment(
-            deployment,
+        let current = kind.api(self).get(name).await?;
+        let container = current.data["spec"]["template"]["spec"]["containers"][0]["name"]
+            .as_str()
+            .with_context(|| format!("{} {name} has no container", kind.kind))?
+            .to_owned();
+        self.patch_workload(
+            kind,
+            name,
             json!({
                 "metadata": {"labels": labels},
                 "spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}},
@@ -237,29 +246,6 @@ impl Scenario {
         let mut events = events.items;
         events.sort_by_key(|e| e.metadata.creation_timestamp.clone());
         Ok(events.into_iter().filter_map(|e| e.reason).collect())
-    }
-
-    /// Replica counts of the ReplicaSets of a Deployment, by version (image tag).
-    pub async fn replica_sets(&self, selector: &str) -> Result<BTreeMap<String, i32>> {
-        let list = self
-            .ns
-            .api::<ReplicaSet>()
-            .list(&ListParams::default().labels(selector))
-            .await?;
-        let mut out = BTreeMap::new();
-        for rs in list.items {
-            let image = rs
-                .spec
-                .as_ref()
-                .and_then(|s| s.template.as_ref())
-                .and_then(|t| t.spec.as_ref())
-                .and_then(|s| s.containers.first())
-                .and_then(|c| c.image.clone())
-                .unwrap_or_default();
-            *out.entry(version_of(&image)).or_default() +=
-                rs.spec.and_then(|s| s.replicas).unwrap_or(0);
-        }
-        Ok(out)
     }
 }
 
@@ -400,16 +386,65 @@ impl fmt::Display for Census {
     }
 }
 
-/// A Deployment `name` (label `app: name`) with `replicas` pods of `registry.example/<name>:<version>`.
-pub fn deployment(name: &str, replicas: u32, version: &str) -> String {
-    format!(
-        "apiVersion: apps/v1
-kind: Deployment
+/// A workload kind the scenarios release.
+#[derive(Clone, Copy, Debug)]
+pub struct WorkloadKind {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub plural: &'static str,
+}
+
+pub const DEPLOYMENT: WorkloadKind = WorkloadKind {
+    api_version: "apps/v1",
+    kind: "Deployment",
+    plural: "deployments",
+};
+pub const CLONESET: WorkloadKind = WorkloadKind {
+    api_version: "apps.kruise.io/v1alpha1",
+    kind: "CloneSet",
+    plural: "clonesets",
+};
+pub const STATEFULSET: WorkloadKind = WorkloadKind {
+    api_version: "apps/v1",
+    kind: "StatefulSet",
+    plural: "statefulsets",
+};
+pub const ADVANCED_STATEFULSET: WorkloadKind = WorkloadKind {
+    api_version: "apps.kruise.io/v1beta1",
+    kind: "StatefulSet",
+    plural: "statefulsets",
+};
+
+impl WorkloadKind {
+    fn api(&self, scenario: &Scenario) -> Api<DynamicObject> {
+        let (group, version) = self
+            .api_version
+            .rsplit_once('/')
+            .unwrap_or(("", self.api_version));
+        let gvk = GroupVersionKind::gvk(group, version, self.kind);
+        Api::namespaced_with(
+            scenario.ns.client(),
+            scenario.ns.name(),
+            &ApiResource::from_gvk_with_plural(&gvk, self.plural),
+        )
+    }
+
+    /// A workload `name` (label `app: name`) with `replicas` pods of
+    /// `registry.example/<name>:<version>`.
+    pub fn manifest(&self, name: &str, replicas: u32, version: &str) -> String {
+        let service_name = if self.kind == "StatefulSet" {
+            format!("\n  serviceName: {name}")
+        } else {
+            String::new()
+        };
+        format!(
+            "apiVersion: {api_version}
+kind: {kind}
 metadata:
   name: {name}
   labels: {{app: {name}}}
 spec:
-  replicas: {replicas}
+  replicas: {replicas}{service_name}
   selector:
     matchLabels: {{app: {name}}}
   template:
@@ -419,29 +454,52 @@ spec:
       containers:
         - name: main
           image: registry.example/{name}:{version}
-"
-    )
-}
+",
+            api_version = self.api_version,
+            kind = self.kind,
+        )
+    }
 
-/// A v1beta1 Rollout of Deployment `name` with the given canary steps (YAML list items,
-/// indented for `steps:`), optionally in canary style (an extra canary Deployment).
-pub fn rollout(name: &str, canary_style: bool, steps: &str) -> String {
-    format!(
-        "apiVersion: rollouts.kruise.io/v1beta1
+    /// A v1beta1 Rollout `name` of this workload `name` with the given canary steps (YAML
+    /// list items, indented for `steps:`).
+    pub fn rollout(&self, name: &str, steps: &str) -> String {
+        format!(
+            "apiVersion: rollouts.kruise.io/v1beta1
 kind: Rollout
 metadata:
   name: {name}
 spec:
   workloadRef:
-    apiVersion: apps/v1
-    kind: Deployment
+    apiVersion: {api_version}
+    kind: {kind}
     name: {name}
   strategy:
     canary:
-      enableExtraWorkloadForCanary: {canary_style}
       steps:
-{steps}"
+{steps}",
+            api_version = self.api_version,
+            kind = self.kind,
+        )
+    }
+}
+
+/// A Deployment `name` (label `app: name`) with `replicas` pods of `registry.example/<name>:<version>`.
+pub fn deployment(name: &str, replicas: u32, version: &str) -> String {
+    DEPLOYMENT.manifest(name, replicas, version)
+}
+
+/// A v1beta1 Rollout of Deployment `name` with the given canary steps (YAML list items,
+/// indented for `steps:`), optionally in canary style (an extra canary Deployment).
+pub fn rollout(name: &str, canary_style: bool, steps: &str) -> String {
+    DEPLOYMENT.rollout(name, steps).replace(
+        "      steps:\n",
+        &format!("      enableExtraWorkloadForCanary: {canary_style}\n      steps:\n"),
     )
+}
+
+/// `{"1": 1, "2": 1, ...}` up to `n`: one pod released in each batch.
+pub fn one_per_batch(n: u32) -> BTreeMap<String, u32> {
+    (1..=n).map(|b| (b.to_string(), 1)).collect()
 }
 
 /// The pause of one step.
@@ -474,9 +532,45 @@ impl Scenario {
     /// Release `version` of Deployment `name` as a user does: a new image and, if given, a
     /// new `rollouts.kruise.io/rollout-id` label, in one update.
     pub async fn release(&self, name: &str, version: &str, rollout_id: Option<&str>) -> Result<()> {
-        let labels = rollout_id.map_or(json!({}), |id| json!({ ROLLOUT_ID: id }));
-        self.set_image(name, &format!("registry.example/{name}:{version}"), labels)
+        self.release_workload(&DEPLOYMENT, name, version, rollout_id)
             .await
+    }
+
+    /// [`release`](Self::release) for a workload of any kind.
+    pub async fn release_workload(
+        &self,
+        kind: &WorkloadKind,
+        name: &str,
+        version: &str,
+        rollout_id: Option<&str>,
+    ) -> Result<()> {
+        let labels = rollout_id.map_or(json!({}), |id| json!({ ROLLOUT_ID: id }));
+        let image = format!("registry.example/{name}:{version}");
+        self.set_image(kind, name, &image, labels).await
+    }
+
+    /// Pod ordinal (the number after the last `-` of a StatefulSet pod's name) -> version, for
+    /// the live pods matching `selector`.
+    pub async fn ordinals(&self, selector: &str) -> Result<BTreeMap<u32, String>> {
+        let mut out = BTreeMap::new();
+        for pod in self.ns.pods(selector).await? {
+            if pod.metadata.deletion_timestamp.is_some() {
+                continue;
+            }
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            let ordinal = name
+                .rsplit_once('-')
+                .and_then(|(_, n)| n.parse().ok())
+                .with_context(|| format!("pod {name} has no ordinal"))?;
+            let image = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.containers.first())
+                .and_then(|c| c.image.clone())
+                .unwrap_or_default();
+            out.insert(ordinal, version_of(&image));
+        }
+        Ok(out)
     }
 
     /// [`wait_pods`](Self::wait_pods), and the pods of `version` carry these batch labels.

@@ -13,17 +13,14 @@ use serde_json::json;
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
 use waxwing_e2e::kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams};
 use waxwing_e2e::kube::core::GroupVersionKind;
-use waxwing_e2e::rollout::{Pause, Scenario, common, deployment, phase, rollout, steps};
+use waxwing_e2e::rollout::{
+    Pause, Scenario, common, deployment, one_per_batch, phase, rollout, steps,
+};
 use waxwing_e2e::waxwing_api::labels::IN_PROGRESSING;
 use waxwing_e2e::waxwing_api::v1beta1::{Rollout, RolloutPhase, StepState};
 use waxwing_e2e::{api_error, wait_deleted};
 
 const WEB: &str = "app=web";
-
-/// `{"1": 1, "2": 1, ...}` up to `n`: one pod released in each batch.
-fn one_per_batch(n: u32) -> BTreeMap<String, u32> {
-    (1..=n).map(|b| (b.to_string(), 1)).collect()
-}
 
 /// Batch label -> pods, from `(batch, pods)` pairs.
 fn batches(pairs: &[(u32, u32)]) -> BTreeMap<String, u32> {
@@ -364,6 +361,16 @@ async fn jumps_and_changed_steps_move_the_release() -> Result<()> {
         &batches(&[(1, 1), (3, 2)]),
     )
     .await?;
+
+    // The style is fixed while the release runs: refused with the reason.
+    let err = s
+        .apply(&rollout("web", true, &plan))
+        .await
+        .expect_err("switching to canary style mid-release was accepted");
+    ensure!(
+        format!("{err:#}").contains("cannot change while the Rollout is Progressing"),
+        "{err:#}"
+    );
 
     // Back: the step is run again, and (as in Kruise's partition style) no released pod is
     // taken back.
