@@ -9,7 +9,7 @@
 #   scripts/controller.sh stop      SIGTERM
 #
 # Env: WAXWING_BIN (default <cargo target dir>/debug/waxwing), WAXWING_PORT_BASE (metrics on
-#      base+90, webhooks on base+91), RUST_LOG.
+#      base+90, webhooks on base+91), WAXWING_LEASE_SECONDS (default 5), RUST_LOG.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/cluster/lib.sh"
 
@@ -19,6 +19,8 @@ WEBHOOK_ADDR="127.0.0.1:$((PORT_BASE + 91))"
 KUBECTL=("$STATE_DIR/bin/kubectl" --kubeconfig="$STATE_DIR/kubeconfig")
 NAMESPACE=waxwing-system
 TIMEOUT=60
+# After a SIGKILL the next process waits this long for the dead one's Lease (15 s in cluster).
+LEASE_SECONDS="${WAXWING_LEASE_SECONDS:-5}"
 
 recorded_pid() { read -r pid _ <"$PIDS/waxwing.pid" && echo "$pid"; }
 
@@ -48,6 +50,7 @@ start() {
   "${KUBECTL[@]}" create namespace "$NAMESPACE" --dry-run=client -o yaml | "${KUBECTL[@]}" apply -f - >/dev/null
   KUBECONFIG="$STATE_DIR/kubeconfig" start_daemon waxwing "$BIN" controller \
     --namespace "$NAMESPACE" --metrics-addr "$METRICS_ADDR" --webhook-addr "$WEBHOOK_ADDR" \
+    --lease-duration-seconds "$LEASE_SECONDS" \
     || die "waxwing exited at once: see $LOGS/waxwing.log"
   local deadline=$((SECONDS + TIMEOUT))
   # Ready = plugins loaded and the webhooks registered with this process's certificate.

@@ -8,6 +8,7 @@ use waxwing_runtime::{CacheDir, HostServices, Registry, Runtime, RuntimeOptions}
 
 use crate::ControllerArgs;
 use crate::health::{self, Health};
+use crate::leader::{Elector, LeaderArgs};
 use crate::metrics::Metrics;
 use crate::plugin_config;
 use crate::reconcile::{self, ClusterReads, Rollouts};
@@ -40,7 +41,13 @@ pub async fn run(args: ControllerArgs) -> anyhow::Result<()> {
         workers: args.rollout_workers,
         plugins_configmap: format!("{}/{}", args.namespace, args.plugins_configmap),
     };
-    let reconciling = rollouts.run(registry.clone(), health.clone(), settings);
+    let elector = Elector::new(client.clone(), &args.namespace, &args.leader);
+    let reconciling = lead(
+        &args.leader,
+        &elector,
+        &health,
+        rollouts.run(registry.clone(), health.clone(), settings),
+    );
     let webhook_services: Arc<dyn HostServices> =
         Arc::new(ClusterReads::cluster_wide(client.clone()));
     let webhooks = webhook::run(
@@ -50,14 +57,64 @@ pub async fn run(args: ControllerArgs) -> anyhow::Result<()> {
         args.webhook.config(&args.namespace),
         health.clone(),
     );
-    tokio::select! {
-        served = health::serve(args.metrics_addr, health) => served,
+    let result = tokio::select! {
+        served = health::serve(args.metrics_addr, health.clone()) => served,
         watched = configs => watched,
         served = webhooks => served,
-        () = reconciling => Ok(()),
-        _ = tokio::signal::ctrl_c() => {
-            tracing::info!("interrupted, shutting down");
+        led = reconciling => led,
+        () = shutdown_signal() => {
+            tracing::info!("asked to stop, shutting down");
             Ok(())
         }
+    };
+    if args.leader.leader_elect {
+        elector.release().await;
     }
+    result
+}
+
+/// SIGINT or SIGTERM (what the kubelet sends).
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!("cannot listen for SIGTERM ({e}); stopping on SIGINT only");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Runs `reconciling` while this replica leads (always, without leader election). Returns an
+/// error when leadership is lost.
+async fn lead(
+    args: &LeaderArgs,
+    elector: &Elector,
+    health: &Health,
+    reconciling: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    if args.leader_elect {
+        elector.acquire().await?;
+        tracing::info!(
+            identity = elector.identity(),
+            "leading: reconciling Rollouts"
+        );
+    }
+    health.metrics.leader.set(1);
+    let result = if args.leader_elect {
+        tokio::select! {
+            lost = elector.hold() => lost,
+            () = reconciling => Ok(()),
+        }
+    } else {
+        reconciling.await;
+        Ok(())
+    };
+    health.metrics.leader.set(0);
+    result
 }

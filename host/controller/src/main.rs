@@ -3,6 +3,7 @@
 mod check;
 mod controller;
 mod health;
+mod leader;
 mod metrics;
 mod ops;
 mod plugin_config;
@@ -66,6 +67,8 @@ pub struct ControllerArgs {
     pub rollout_workers: u16,
     #[command(flatten)]
     pub webhook: webhook::WebhookArgs,
+    #[command(flatten)]
+    pub leader: leader::LeaderArgs,
 }
 
 #[derive(Subcommand)]

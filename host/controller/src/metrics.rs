@@ -47,6 +47,8 @@ pub struct Metrics {
     pub plugin_load_errors: Family<PluginLabels, Counter>,
     /// Plugin ConfigMap reloads, by result.
     pub plugin_config_reloads: Family<ReloadLabels, Counter>,
+    /// 1 while this replica holds the leader Lease and reconciles, else 0.
+    pub leader: Gauge,
     reconciles: Counter,
     reconcile_errors: Counter,
     reconcile_duration: Histogram,
@@ -87,6 +89,12 @@ impl Default for Metrics {
             "Plugin ConfigMap reloads by result",
             plugin_config_reloads.clone(),
         );
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this replica holds the leader Lease and reconciles",
+            leader.clone(),
+        );
         let reconciles = Counter::default();
         registry.register("reconciles", "Rollout reconciles", reconciles.clone());
         let reconcile_errors = Counter::default();
@@ -119,6 +127,7 @@ impl Default for Metrics {
             plugins_loaded,
             plugin_load_errors,
             plugin_config_reloads,
+            leader,
             reconciles,
             reconcile_errors,
             reconcile_duration,

@@ -8,9 +8,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use serde_json::json;
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
+use waxwing_e2e::k8s_openapi::api::coordination::v1::Lease;
 use waxwing_e2e::kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams};
 use waxwing_e2e::kube::core::GroupVersionKind;
 use waxwing_e2e::rollout::{
@@ -18,7 +19,7 @@ use waxwing_e2e::rollout::{
 };
 use waxwing_e2e::waxwing_api::labels::IN_PROGRESSING;
 use waxwing_e2e::waxwing_api::v1beta1::{Rollout, RolloutPhase, StepState};
-use waxwing_e2e::{api_error, wait_deleted};
+use waxwing_e2e::{Check, api_error, poll_until, wait_deleted};
 
 const WEB: &str = "app=web";
 
@@ -599,14 +600,19 @@ async fn a_killed_controller_resumes_where_it_was() -> Result<()> {
     s.ns.cleanup().await
 }
 
-/// The `waxwing` binary `make up` runs, with the test cluster's kubeconfig.
-async fn waxwing(args: &[&str]) -> Result<()> {
-    let bin = std::env::var("WAXWING_BIN").unwrap_or_else(|_| {
+/// The `waxwing` binary `make up` runs.
+fn waxwing_bin() -> String {
+    std::env::var("WAXWING_BIN").unwrap_or_else(|_| {
         waxwing_e2e::repo_root()
             .join("target/debug/waxwing")
             .display()
             .to_string()
-    });
+    })
+}
+
+/// Runs the `waxwing` binary with the test cluster's kubeconfig.
+async fn waxwing(args: &[&str]) -> Result<()> {
+    let bin = waxwing_bin();
     let out = tokio::process::Command::new(&bin)
         .args(args)
         .env("KUBECONFIG", waxwing_e2e::kubeconfig_path())
@@ -619,4 +625,154 @@ async fn waxwing(args: &[&str]) -> Result<()> {
         String::from_utf8_lossy(&out.stderr)
     );
     Ok(())
+}
+
+/// Two replicas: only the Lease holder reconciles; killing it hands over within the lease
+/// duration, and the release goes on from where it was, no step done twice.
+#[tokio::test]
+async fn a_standby_replica_takes_over_when_the_leader_dies() -> Result<()> {
+    let s = Scenario::exclusive("leader").await?;
+    let plan = steps(&[
+        ("20%", Pause::Manual),
+        ("60%", Pause::Manual),
+        ("100%", Pause::Omitted),
+    ]);
+    settled(&s, 5, &rollout("web", false, &plan)).await?;
+    let standby = Standby::start("e2e-standby").await?;
+    ensure!(
+        standby.metric("waxwing_leader").await? == 0.0,
+        "the standby leads while the leader lives"
+    );
+
+    s.release("web", "v2", Some("r2")).await?;
+    s.wait_step("web", 1, StepState::StepPaused).await?;
+    s.wait_pods(WEB, &[("v1", 4), ("v2", 1)]).await?;
+    ensure!(
+        standby.metric("waxwing_reconciles_total").await? == 0.0,
+        "the standby reconciled while not leading"
+    );
+
+    s.controller("kill").await?;
+    poll_until(
+        "the standby to hold the Lease",
+        Duration::from_secs(60),
+        || async {
+            let lease = Api::<Lease>::namespaced(s.ns.client(), "waxwing-system")
+                .get("waxwing-controller")
+                .await?;
+            let holder = lease
+                .spec
+                .and_then(|s| s.holder_identity)
+                .unwrap_or_default();
+            Ok(if holder == "e2e-standby" {
+                Check::Done(())
+            } else {
+                Check::Pending(format!("holder {holder:?}"))
+            })
+        },
+    )
+    .await?;
+    s.approve("web").await?;
+    s.wait_step("web", 2, StepState::StepPaused).await?;
+    s.wait_labelled(
+        WEB,
+        &[("v1", 2), ("v2", 3)],
+        "v2",
+        &batches(&[(1, 1), (2, 2)]),
+    )
+    .await?;
+    s.approve("web").await?;
+    s.wait_completed("web").await?;
+    s.wait_pods(WEB, &[("v2", 5)]).await?;
+    ensure!(
+        standby.metric("waxwing_leader").await? == 1.0,
+        "the standby does not lead"
+    );
+
+    // The standby gives the Lease back as it stops; the shared controller leads again.
+    standby.stop().await?;
+    s.controller("start").await?;
+    s.ns.cleanup().await
+}
+
+/// A second `waxwing controller` process beside the one `make up` runs, on its own ports.
+struct Standby {
+    child: tokio::process::Child,
+    metrics: String,
+}
+
+impl Standby {
+    async fn start(identity: &str) -> Result<Self> {
+        let base: u16 = std::env::var("WAXWING_PORT_BASE")
+            .ok()
+            .and_then(|b| b.parse().ok())
+            .unwrap_or(29400);
+        let metrics = format!("127.0.0.1:{}", base + 92);
+        let log = waxwing_e2e::repo_root().join("target/cluster/logs/waxwing-standby.log");
+        let child = tokio::process::Command::new(waxwing_bin())
+            .args(["controller", "--namespace", "waxwing-system"])
+            .args(["--metrics-addr", &metrics])
+            .args(["--webhook-addr", &format!("127.0.0.1:{}", base + 93)])
+            .args([
+                "--lease-duration-seconds",
+                "5",
+                "--leader-identity",
+                identity,
+            ])
+            .env("KUBECONFIG", waxwing_e2e::kubeconfig_path())
+            .stdout(std::fs::File::create(&log)?)
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let standby = Self { child, metrics };
+        poll_until(
+            "the standby to be ready",
+            Duration::from_secs(60),
+            || async {
+                let ready = standby.get("/readyz").await.is_ok_and(|body| body == "ok");
+                Ok(if ready {
+                    Check::Done(())
+                } else {
+                    Check::Pending(format!("not ready (log: {})", log.display()))
+                })
+            },
+        )
+        .await?;
+        Ok(standby)
+    }
+
+    /// A plain HTTP GET on the metrics address (no client library needed for one request).
+    async fn get(&self, path: &str) -> Result<String> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(&self.metrics).await?;
+        let request = format!("GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.metrics);
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await?;
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        ensure!(
+            head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+            "{head}"
+        );
+        Ok(body.to_owned())
+    }
+
+    async fn metric(&self, name: &str) -> Result<f64> {
+        let text = self.get("/metrics").await?;
+        text.lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
+            .and_then(|value| value.trim().parse().ok())
+            .with_context(|| format!("no metric {name} in:\n{text}"))
+    }
+
+    /// SIGTERM, as the kubelet stops a pod, and wait for the exit.
+    async fn stop(mut self) -> Result<()> {
+        if let Some(pid) = self.child.id() {
+            std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status()?;
+        }
+        tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await??;
+        Ok(())
+    }
 }

@@ -39,6 +39,7 @@ mod conversion;
 mod registration;
 mod rollouts;
 mod server;
+mod shared_identity;
 mod takeover;
 #[cfg(test)]
 mod test_support;
@@ -54,7 +55,6 @@ use waxwing_runtime::{HostServices, Registry};
 
 use crate::health::Health;
 use registration::Endpoint;
-use tls::Identity;
 
 /// Where the API server reaches the webhook.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +77,8 @@ pub struct WebhookConfig {
     /// Address to listen on; port 0 picks a free port (URL mode registers the actual one).
     pub listen: SocketAddr,
     pub mode: Mode,
+    /// The controller's namespace, where the shared certificate is kept.
+    pub namespace: String,
 }
 
 /// The webhook flags of `waxwing controller`.
@@ -113,6 +115,7 @@ impl WebhookArgs {
         WebhookConfig {
             listen: self.webhook_addr,
             mode,
+            namespace: namespace.to_owned(),
         }
     }
 }
@@ -136,7 +139,9 @@ pub async fn run(
     config: WebhookConfig,
     health: Arc<Health>,
 ) -> anyhow::Result<()> {
-    let identity = Identity::generate(&registration::certificate_names(&config.mode))?;
+    let names = registration::certificate_names(&config.mode);
+    let identity =
+        shared_identity::load_or_create(client.clone(), &config.namespace, &names).await?;
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {} for the webhooks", config.listen))?;
     listener.set_nonblocking(true)?;

@@ -5,8 +5,10 @@
 //! configurations and the CRD's conversion stanza, so no certificate has to be provisioned or
 //! rotated by hand: a restart brings a new CA and rewrites the bundles.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use k8s_openapi::ByteString;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -17,6 +19,11 @@ use time::{Duration, OffsetDateTime};
 
 /// How long the certificates are valid. They are regenerated at every start; the margin before
 /// "now" absorbs clock skew between this process and the API server.
+const CA_PEM: &str = "ca.crt";
+const CA_DER: &str = "ca.der";
+const CERT_DER: &str = "tls.der";
+const KEY_DER: &str = "key.der";
+
 const VALIDITY: Duration = Duration::days(3650);
 const CLOCK_SKEW: Duration = Duration::hours(1);
 
@@ -82,6 +89,36 @@ impl Identity {
         })
     }
 
+    /// The identity as the data of a Secret, so every replica serves the same certificate and
+    /// registers the same `caBundle`.
+    pub fn to_secret_data(&self) -> BTreeMap<String, ByteString> {
+        BTreeMap::from([
+            (
+                CA_PEM.to_owned(),
+                ByteString(self.ca_pem.as_bytes().to_vec()),
+            ),
+            (CA_DER.to_owned(), ByteString(self.chain[1].to_vec())),
+            (CERT_DER.to_owned(), ByteString(self.chain[0].to_vec())),
+            (
+                KEY_DER.to_owned(),
+                ByteString(self.key.secret_pkcs8_der().to_vec()),
+            ),
+        ])
+    }
+
+    /// The identity [`to_secret_data`](Self::to_secret_data) stored; `None` if a key is missing.
+    pub fn from_secret_data(data: &BTreeMap<String, ByteString>) -> Option<Identity> {
+        let get = |key: &str| data.get(key).map(|b| b.0.clone());
+        Some(Identity {
+            ca_pem: String::from_utf8(get(CA_PEM)?).ok()?,
+            chain: vec![
+                CertificateDer::from(get(CERT_DER)?),
+                CertificateDer::from(get(CA_DER)?),
+            ],
+            key: PrivatePkcs8KeyDer::from(get(KEY_DER)?),
+        })
+    }
+
     /// The CA certificate, PEM: what goes into every `caBundle`.
     pub fn ca_pem(&self) -> &str {
         &self.ca_pem
@@ -106,5 +143,22 @@ impl Identity {
             )?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_identity_survives_its_secret() {
+        let identity = Identity::generate(&["waxwing.system.svc".to_owned()]).unwrap();
+        let mut data = identity.to_secret_data();
+        let loaded = Identity::from_secret_data(&data).unwrap();
+        assert_eq!(loaded.ca_pem(), identity.ca_pem());
+        assert_eq!(loaded.chain, identity.chain);
+        loaded.server_config().unwrap();
+        data.remove(KEY_DER);
+        assert!(Identity::from_secret_data(&data).is_none());
     }
 }
