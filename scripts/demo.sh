@@ -60,9 +60,10 @@ while :; do
 done
 
 say "Completed: every pod runs v2, the Deployment is handed back to Kubernetes"
-"${K[@]}" get rollout echoserver
+KUBECONFIG="$STATE_DIR/kubeconfig" "${WAXWING_BIN:-${CARGO_TARGET_DIR:-$REPO_ROOT/target}/debug/waxwing}" \
+  get rollout echoserver -n "$NS"
 "${K[@]}" get deployment,replicaset -o wide
-"${K[@]}" get pods -L rollouts.kruise.io/rollout-id,rollouts.kruise.io/rollout-batch-id
 echo
 echo "Explore: export KUBECONFIG=$STATE_DIR/kubeconfig; kubectl (at $STATE_DIR/bin/kubectl) -n $NS get rollout,deploy,rs,pods"
+echo "         waxwing get rollout echoserver -n $NS --watch   (or: kubectl waxwing ..., see README)"
 echo "Stop the cluster and the controller with: make down"

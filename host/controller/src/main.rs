@@ -9,6 +9,7 @@ mod ops;
 mod plugin_config;
 mod reconcile;
 mod telemetry;
+mod view;
 mod webhook;
 
 use std::net::SocketAddr;
@@ -45,7 +46,20 @@ enum Command {
     Plugin(PluginCommand),
     /// Approve a Rollout waiting at a manual pause, so it enters its next step (what
     /// `kubectl-kruise rollout approve` does).
-    Approve(ops::ApproveArgs),
+    Approve(ops::Target),
+    /// Show a Rollout as a tree: steps (the current one marked), revisions, pods with their
+    /// batch labels. Also works as `kubectl waxwing get rollout NAME` (install the binary as
+    /// `kubectl-waxwing`).
+    Get(ops::GetArgs),
+    /// List Rollouts with their phase, step and state.
+    List(ops::ListArgs),
+    /// Pause a Rollout (`spec.strategy.paused: true`): no step starts until it is resumed.
+    Pause(ops::Target),
+    /// Resume a paused Rollout.
+    Resume(ops::Target),
+    /// Print where a release is; with --watch, follow it and exit 0 when it completes and
+    /// non-zero when it is cancelled or disabled (for CI pipelines).
+    Status(ops::StatusArgs),
 }
 
 #[derive(clap::Args)]
@@ -118,6 +132,11 @@ fn main() -> ExitCode {
             fixtures,
         }) => check::run(&file, world.into(), fixtures.as_deref()),
         Command::Approve(args) => ops::approve(args),
+        Command::Get(args) => ops::get(args),
+        Command::List(args) => ops::list(args),
+        Command::Pause(target) => ops::set_paused(target, true),
+        Command::Resume(target) => ops::set_paused(target, false),
+        Command::Status(args) => ops::status(args),
     };
     match result {
         Ok(code) => code,

@@ -1,42 +1,32 @@
 //! Operations on Rollouts from the command line.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
-use kube::api::{Api, Patch, PatchParams};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use kube::core::GroupVersionKind;
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
-use waxwing_api::v1beta1::{Rollout, StepState};
+use waxwing_api::v1beta1::condition::{PROGRESSING, SUCCEEDED};
+use waxwing_api::v1beta1::{ConditionStatus, Rollout, RolloutPhase, StepState};
 
-#[derive(clap::Args)]
-pub struct ApproveArgs {
-    /// The Rollout's name.
-    pub rollout: String,
-    /// The Rollout's namespace (default: the namespace of the kubeconfig context).
-    #[arg(short, long)]
-    pub namespace: Option<String>,
-}
+use crate::view::{self, RolloutView};
 
 /// `waxwing approve`: the status patch `currentStepState: StepPaused -> StepReady`, exactly
 /// what `kubectl-kruise rollout approve` sends, refused unless the Rollout waits at a pause.
-pub fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
+pub fn approve(args: Target) -> anyhow::Result<ExitCode> {
     tokio::runtime::Runtime::new()?.block_on(run_approve(args))
 }
 
-async fn run_approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
-    let client = Client::try_default()
-        .await
-        .context("cannot reach the Kubernetes API (is KUBECONFIG set?)")?;
-    let namespace = args
-        .namespace
-        .unwrap_or_else(|| client.default_namespace().to_owned());
+async fn run_approve(args: Target) -> anyhow::Result<ExitCode> {
+    let client = client().await?;
+    let namespace = namespace_of(&client, args.namespace);
     let api: Api<Rollout> = Api::namespaced(client, &namespace);
     let name = &args.rollout;
-    let rollout = api
-        .get_opt(name)
-        .await
-        .with_context(|| format!("cannot read rollout {namespace}/{name}"))?
-        .ok_or_else(|| anyhow!("rollout {namespace}/{name} not found"))?;
+    let rollout = read(&api, &namespace, name).await?;
     let (patch, step) = approval(&rollout).map_err(|refusal| anyhow!(refusal))?;
     match api
         .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
@@ -88,6 +78,294 @@ pub fn approval(rollout: &Rollout) -> Result<(Value, String), String> {
         "status": {field: {"currentStepState": "StepReady"}},
     });
     Ok((patch, step))
+}
+
+/// Which Rollout a command works on.
+#[derive(clap::Args)]
+pub struct Target {
+    /// The Rollout's name.
+    pub rollout: String,
+    /// The Rollout's namespace (default: the namespace of the kubeconfig context).
+    #[arg(short, long)]
+    pub namespace: Option<String>,
+}
+
+#[derive(Clone, Copy, Default, clap::ValueEnum)]
+pub enum Output {
+    /// A tree for people (colours on a terminal only).
+    #[default]
+    Tree,
+    /// The same content as JSON, for scripts.
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct GetArgs {
+    /// What to show: `rollout` (kubectl style; the only kind).
+    #[arg(value_parser = ["rollout", "rollouts", "ro"])]
+    pub kind: String,
+    #[command(flatten)]
+    pub target: Target,
+    /// Redraw whenever something changes, until interrupted.
+    #[arg(short, long)]
+    pub watch: bool,
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(clap::Args)]
+pub struct ListArgs {
+    /// Namespace to list (default: the kubeconfig context's).
+    #[arg(short, long)]
+    pub namespace: Option<String>,
+    /// Every namespace.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+}
+
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Follow the release until it ends: exit 0 when Completed, 1 when cancelled, rolled
+    /// back or disabled, 2 on timeout.
+    #[arg(short, long)]
+    pub watch: bool,
+    /// Give up after this many seconds of --watch.
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u64,
+}
+
+async fn client() -> anyhow::Result<Client> {
+    Client::try_default()
+        .await
+        .context("cannot reach the Kubernetes API (is KUBECONFIG set?)")
+}
+
+fn namespace_of(client: &Client, namespace: Option<String>) -> String {
+    namespace.unwrap_or_else(|| client.default_namespace().to_owned())
+}
+
+async fn read(api: &Api<Rollout>, namespace: &str, name: &str) -> anyhow::Result<Rollout> {
+    api.get_opt(name)
+        .await
+        .with_context(|| format!("cannot read rollout {namespace}/{name}"))?
+        .ok_or_else(|| anyhow!("rollout {namespace}/{name} not found"))
+}
+
+/// `waxwing pause` / `waxwing resume`: `spec.strategy.paused`, what
+/// `kubectl-kruise rollout pause|resume` sets.
+pub fn set_paused(target: Target, paused: bool) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let client = client().await?;
+        let namespace = namespace_of(&client, target.namespace);
+        let api: Api<Rollout> = Api::namespaced(client, &namespace);
+        let name = &target.rollout;
+        read(&api, &namespace, name).await?;
+        api.patch(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"strategy": {"paused": paused}}})),
+        )
+        .await
+        .with_context(|| format!("cannot update rollout {namespace}/{name}"))?;
+        let done = if paused { "paused" } else { "resumed" };
+        println!("rollout {namespace}/{name} {done}");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `waxwing get rollout NAME`: the tree (or JSON) of [`RolloutView`], once or on every change.
+pub fn get(args: GetArgs) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let client = client().await?;
+        let namespace = namespace_of(&client, args.target.namespace);
+        let rollouts: Api<Rollout> = Api::namespaced(client.clone(), &namespace);
+        let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+        let colour = std::io::stdout().is_terminal();
+        let mut shown = String::new();
+        loop {
+            let rollout = read(&rollouts, &namespace, &args.target.rollout).await?;
+            let selected = workload_pods(&client, &pods, &rollout).await?;
+            let view = RolloutView::new(&rollout, &selected);
+            let text = match args.output {
+                Output::Tree => view.render(colour),
+                Output::Json => format!("{}\n", serde_json::to_string_pretty(&view)?),
+            };
+            if text != shown {
+                if args.watch && colour {
+                    print!("\x1b[2J\x1b[H");
+                } else if args.watch && !shown.is_empty() {
+                    println!();
+                }
+                print!("{text}");
+                shown = text;
+            }
+            if !args.watch {
+                return Ok(ExitCode::SUCCESS);
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    })
+}
+
+/// The Rollout's workload, whatever its kind; `None` when it or its kind does not exist.
+async fn workload(client: &Client, rollout: &Rollout) -> anyhow::Result<Option<DynamicObject>> {
+    let reference = &rollout.spec.workload_ref;
+    let (group, version) = reference
+        .api_version
+        .rsplit_once('/')
+        .unwrap_or(("", &reference.api_version));
+    let gvk = GroupVersionKind::gvk(group, version, &reference.kind);
+    let Ok((resource, _)) = kube::discovery::pinned_kind(client, &gvk).await else {
+        return Ok(None);
+    };
+    let namespace = rollout.namespace().unwrap_or_default();
+    let workloads: Api<DynamicObject> = Api::namespaced_with(client.clone(), &namespace, &resource);
+    Ok(workloads.get_opt(&reference.name).await?)
+}
+
+/// The pods the Rollout's workload selects (`spec.selector.matchLabels`).
+async fn workload_pods(
+    client: &Client,
+    pods: &Api<Pod>,
+    rollout: &Rollout,
+) -> anyhow::Result<Vec<Pod>> {
+    let Some(workload) = workload(client, rollout).await? else {
+        return Ok(Vec::new());
+    };
+    let selector = workload.data["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    if selector.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(pods
+        .list(&ListParams::default().labels(&selector))
+        .await?
+        .items)
+}
+
+/// `waxwing list`: one line per Rollout.
+pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let client = client().await?;
+        let api: Api<Rollout> = if args.all_namespaces {
+            Api::all(client)
+        } else {
+            let namespace = namespace_of(&client, args.namespace);
+            Api::namespaced(client, &namespace)
+        };
+        let rollouts = api.list(&ListParams::default()).await?;
+        println!(
+            "{:<20} {:<24} {:<12} {:<6} {:<20} {:<28} MESSAGE",
+            "NAMESPACE", "NAME", "PHASE", "STEP", "STATE", "WORKLOAD"
+        );
+        for rollout in &rollouts.items {
+            let view = RolloutView::new(rollout, &[]);
+            println!(
+                "{:<20} {:<24} {:<12} {:<6} {:<20} {:<28} {}",
+                view.namespace,
+                view.name,
+                view.phase,
+                format!("{}/{}", view.current_step, view.steps.len()),
+                view.step_state,
+                view.workload,
+                view.message
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// How a release looks to `waxwing status`.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Completed,
+    Failed(String),
+    Going,
+}
+
+/// `workload_generation`: the workload's `metadata.generation`; until the Rollout has
+/// observed it, the status describes an earlier release and decides nothing.
+fn outcome(rollout: &Rollout, workload_generation: Option<i64>) -> Outcome {
+    let status = rollout.status.as_ref();
+    let common = view::common(rollout);
+    let current =
+        common.is_some_and(|c| Some(c.observed_workload_generation) == workload_generation);
+    let condition = |kind: &str| status.and_then(|s| s.conditions.iter().find(|c| c.type_ == kind));
+    let message = status.and_then(|s| s.message.clone()).unwrap_or_default();
+    let aborted = condition(PROGRESSING).is_some_and(|c| c.reason == "Aborted");
+    let succeeded = condition(SUCCEEDED).map(|c| c.status);
+    match status.and_then(|s| s.phase) {
+        Some(RolloutPhase::Disabled | RolloutPhase::Disabling) => {
+            Outcome::Failed(format!("the Rollout is disabled: {message}"))
+        }
+        _ if aborted => Outcome::Failed(message),
+        Some(RolloutPhase::Healthy) if current && succeeded == Some(ConditionStatus::False) => {
+            Outcome::Failed(format!("the release was cancelled: {message}"))
+        }
+        Some(RolloutPhase::Healthy)
+            if current && common.is_some_and(|c| c.current_step_state == StepState::Completed) =>
+        {
+            Outcome::Completed
+        }
+        _ => Outcome::Going,
+    }
+}
+
+/// `waxwing status`: one line now, or (--watch) a line per change until the release ends.
+pub fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let client = client().await?;
+        let namespace = namespace_of(&client, args.target.namespace);
+        let api: Api<Rollout> = Api::namespaced(client.clone(), &namespace);
+        let name = &args.target.rollout;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(args.timeout);
+        let mut last = String::new();
+        loop {
+            let rollout = read(&api, &namespace, name).await?;
+            let view = RolloutView::new(&rollout, &[]);
+            let line = format!(
+                "{} step {}/{} {}: {}",
+                view.phase,
+                view.current_step,
+                view.steps.len(),
+                view.step_state,
+                view.message
+            );
+            if line != last {
+                println!("{line}");
+                last = line;
+            }
+            let generation = workload(&client, &rollout)
+                .await?
+                .and_then(|w| w.metadata.generation);
+            match outcome(&rollout, generation) {
+                Outcome::Completed => return Ok(ExitCode::SUCCESS),
+                Outcome::Failed(why) => {
+                    eprintln!("rollout {namespace}/{name} did not complete: {why}");
+                    return Ok(ExitCode::from(1));
+                }
+                Outcome::Going if !args.watch => return Ok(ExitCode::SUCCESS),
+                Outcome::Going if tokio::time::Instant::now() >= deadline => {
+                    eprintln!(
+                        "rollout {namespace}/{name} still in progress after {}s",
+                        args.timeout
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+                Outcome::Going => tokio::time::sleep(Duration::from_secs(1)).await,
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -181,5 +459,38 @@ mod tests {
         );
         let refusal = approval(&rollout(None)).unwrap_err();
         assert!(refusal.contains("no release in progress"), "{refusal}");
+    }
+
+    fn healthy(state: StepState, succeeded: &str, generation: i64) -> Rollout {
+        let mut rollout = rollout(canary(state));
+        let status = rollout.status.as_mut().unwrap();
+        status.phase = Some(RolloutPhase::Healthy);
+        status
+            .canary_status
+            .as_mut()
+            .unwrap()
+            .common
+            .observed_workload_generation = generation;
+        status.conditions = vec![
+            serde_json::from_value(json!({
+                "type": SUCCEEDED, "status": succeeded, "reason": "", "message": ""
+            }))
+            .unwrap(),
+        ];
+        rollout
+    }
+
+    #[test]
+    fn status_completes_only_for_the_workload_generation_it_observed() {
+        let done = healthy(StepState::Completed, "True", 3);
+        assert_eq!(outcome(&done, Some(3)), Outcome::Completed);
+        // The user changed the workload; the controller has not seen it yet.
+        assert_eq!(outcome(&done, Some(4)), Outcome::Going);
+        let cancelled = healthy(StepState::StepPaused, "False", 3);
+        assert!(matches!(outcome(&cancelled, Some(3)), Outcome::Failed(_)));
+        assert_eq!(
+            outcome(&rollout(canary(StepState::StepUpgrade)), Some(3)),
+            Outcome::Going
+        );
     }
 }

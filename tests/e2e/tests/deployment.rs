@@ -610,21 +610,83 @@ fn waxwing_bin() -> String {
     })
 }
 
-/// Runs the `waxwing` binary with the test cluster's kubeconfig.
-async fn waxwing(args: &[&str]) -> Result<()> {
-    let bin = waxwing_bin();
-    let out = tokio::process::Command::new(&bin)
-        .args(args)
-        .env("KUBECONFIG", waxwing_e2e::kubeconfig_path())
-        .output()
-        .await?;
+/// Runs the `waxwing` binary with the test cluster's kubeconfig; fails unless it exits 0.
+/// Returns its standard output.
+async fn waxwing(args: &[&str]) -> Result<String> {
+    let out = waxwing_output(args).await?;
     ensure!(
         out.status.success(),
-        "{bin} {args:?}: {}\n{}",
+        "waxwing {args:?}: {}\n{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+async fn waxwing_output(args: &[&str]) -> Result<std::process::Output> {
+    Ok(tokio::process::Command::new(waxwing_bin())
+        .args(args)
+        .env("KUBECONFIG", waxwing_e2e::kubeconfig_path())
+        .output()
+        .await?)
+}
+
+/// The command line a person or a pipeline uses: get (tree and JSON), pause, resume, status.
+#[tokio::test]
+async fn the_command_line_shows_pauses_and_follows_a_release() -> Result<()> {
+    let s = Scenario::new("cli").await?;
+    let plan = steps(&[("40%", Pause::Manual), ("100%", Pause::Omitted)]);
+    settled(&s, 5, &rollout("web", false, &plan)).await?;
+    let ns = s.ns.name().to_owned();
+    s.release("web", "v2", Some("r2")).await?;
+    s.wait_step("web", 1, StepState::StepPaused).await?;
+    s.wait_labelled(WEB, &[("v1", 3), ("v2", 2)], "v2", &batches(&[(1, 2)]))
+        .await?;
+
+    let tree = waxwing(&["get", "rollout", "web", "-n", &ns]).await?;
+    ensure!(
+        tree.contains("▶ 1  replicas 40%  pause manual  StepPaused"),
+        "{tree}"
+    );
+    ensure!(!tree.contains('\x1b'), "colours in a pipe: {tree}");
+    let json: serde_json::Value =
+        serde_json::from_str(&waxwing(&["get", "rollout", "web", "-n", &ns, "-o", "json"]).await?)?;
+    let canary_pods = json["pods"].as_array().map_or(0, |pods| {
+        pods.iter()
+            .filter(|p| p["revision"] == "canary" && p["batch"] == "1")
+            .count()
+    });
+    ensure!(json["currentStep"] == 1 && canary_pods == 2, "{json:#}");
+
+    // Paused: an approval is kept but nothing moves until resumed.
+    waxwing(&["pause", "web", "-n", &ns]).await?;
+    s.approve("web").await?;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    ensure!(
+        s.census(WEB).await?.count("v2") == 2,
+        "a paused rollout moved"
+    );
+    waxwing(&["resume", "web", "-n", &ns]).await?;
+    let out = waxwing_output(&["status", "web", "-n", &ns, "--watch", "--timeout", "60"]).await?;
+    ensure!(
+        out.status.success(),
+        "status --watch: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.wait_pods(WEB, &[("v2", 5)]).await?;
+
+    // A rollback ends the next release: status --watch says so with a non-zero exit.
+    s.release("web", "v3", Some("r3")).await?;
+    s.wait_step("web", 1, StepState::StepPaused).await?;
+    s.release("web", "v2", Some("r4")).await?;
+    let out = waxwing_output(&["status", "web", "-n", &ns, "--watch", "--timeout", "60"]).await?;
+    ensure!(
+        out.status.code() == Some(1),
+        "status after a rollback: {}",
+        out.status
+    );
+    s.ns.cleanup().await
 }
 
 /// Two replicas: only the Lease holder reconciles; killing it hands over within the lease
