@@ -54,7 +54,10 @@ pub async fn run(args: ControllerArgs) -> anyhow::Result<()> {
         client,
         registry,
         webhook_services,
-        args.webhook.config(&args.namespace),
+        args.webhook.config(
+            &args.namespace,
+            std::env::var_os("KUBERNETES_SERVICE_HOST").is_some(),
+        )?,
         health.clone(),
     );
     let result = tokio::select! {

@@ -4,7 +4,7 @@
 //! # Use
 //!
 //! ```ignore
-//! let config = args.webhook.config(&args.namespace);
+//! let config = args.webhook.config(&args.namespace, in_cluster)?;
 //! // Serves until the future is dropped or the listener fails.
 //! webhook::run(client, registry, services, config).await?;
 //! ```
@@ -100,8 +100,28 @@ pub struct WebhookArgs {
 }
 
 impl WebhookArgs {
-    /// The configuration, with the Service (if any) in `namespace`.
-    pub fn config(&self, namespace: &str) -> WebhookConfig {
+    /// The configuration, with the Service (if any) in `namespace`. Refuses URL mode on a
+    /// loopback host inside a pod (`in_cluster`): the API server would be sent to itself, and the
+    /// takeover webhook fails closed, so updates of taken-over workloads would be refused.
+    pub fn config(&self, namespace: &str, in_cluster: bool) -> anyhow::Result<WebhookConfig> {
+        let config = self.unchecked_config(namespace);
+        if let Mode::Url { host } = &config.mode
+            && in_cluster
+            && (host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback()))
+        {
+            anyhow::bail!(
+                "running in a pod with the webhooks at https://{host}: the API server cannot \
+                 reach a pod's loopback address; pass --webhook-service NAME (the Service in \
+                 front of the controller) or --webhook-host with an address the API server can dial"
+            );
+        }
+        Ok(config)
+    }
+
+    fn unchecked_config(&self, namespace: &str) -> WebhookConfig {
         let mode = match &self.webhook_service {
             Some(name) => Mode::Service {
                 namespace: namespace.to_string(),
@@ -161,5 +181,33 @@ pub async fn run(
     tokio::select! {
         served = serving => served,
         () = registering => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        webhook: WebhookArgs,
+    }
+
+    fn config(args: &[&str], in_cluster: bool) -> anyhow::Result<WebhookConfig> {
+        let cli = Cli::try_parse_from(std::iter::once("waxwing").chain(args.iter().copied()))?;
+        cli.webhook.config("waxwing-system", in_cluster)
+    }
+
+    #[test]
+    fn a_pod_refuses_a_loopback_webhook_url() {
+        let err = config(&[], true).unwrap_err().to_string();
+        assert!(err.contains("--webhook-service"), "{err}");
+        assert!(config(&[], false).is_ok());
+        let service = config(&["--webhook-service", "waxwing-webhook"], true).unwrap();
+        assert!(matches!(service.mode, Mode::Service { .. }));
+        assert!(config(&["--webhook-host", "10.0.0.5"], true).is_ok());
     }
 }
