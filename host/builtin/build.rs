@@ -13,6 +13,8 @@ use std::process::{Command, Stdio};
 /// The crate is `waxwing-plugin-<dir>`. Add a plugin here and in `default-plugins.yaml`.
 const BUILTINS: &[(&str, &str, &str)] = &[
     ("deployment", "deployment", "Workload"),
+    ("cloneset", "cloneset", "Workload"),
+    ("statefulset", "statefulset", "Workload"),
     ("pause", "pause", "Policy"),
 ];
 

@@ -64,8 +64,10 @@ fn check_fixtures(name: &str) {
 #[test]
 fn the_builtins_are_embedded_and_on_disk() {
     let names: Vec<&str> = BUILTINS.iter().map(|(n, _, _)| *n).collect();
-    assert_eq!(names, ["deployment", "pause"]);
+    assert_eq!(names, ["deployment", "cloneset", "statefulset", "pause"]);
     assert_eq!(builtin_world("deployment"), Some(World::Workload));
+    assert_eq!(builtin_world("cloneset"), Some(World::Workload));
+    assert_eq!(builtin_world("statefulset"), Some(World::Workload));
     assert_eq!(builtin_world("pause"), Some(World::Policy));
     assert!(builtin("nginx").is_none());
     for (name, _, wasm) in BUILTINS {
@@ -80,12 +82,19 @@ fn the_builtins_are_embedded_and_on_disk() {
 fn the_default_configuration_serves_every_builtin() {
     let (registry, report) = default_registry(runtime());
     assert!(report.is_clean(), "{report:?}");
-    assert_eq!(report.loaded, ["deployment", "pause"]);
-    let set = registry.current();
     assert_eq!(
-        set.workload("apps/v1", "Deployment").unwrap().id().name,
-        "deployment"
+        report.loaded,
+        ["deployment", "cloneset", "statefulset", "pause"]
     );
+    let set = registry.current();
+    for (api_version, kind, plugin) in [
+        ("apps/v1", "Deployment", "deployment"),
+        ("apps.kruise.io/v1alpha1", "CloneSet", "cloneset"),
+        ("apps/v1", "StatefulSet", "statefulset"),
+        ("apps.kruise.io/v1beta1", "StatefulSet", "statefulset"),
+    ] {
+        assert_eq!(set.workload(api_version, kind).unwrap().id().name, plugin);
+    }
     assert_eq!(set.policy("pause").unwrap().plugin.id().name, "pause");
     assert!(DEFAULT_PLUGINS_YAML.contains("builtin:deployment"));
 }
@@ -93,6 +102,16 @@ fn the_default_configuration_serves_every_builtin() {
 #[test]
 fn deployment_passes_its_golden_fixtures() {
     check_fixtures("deployment");
+}
+
+#[test]
+fn cloneset_passes_its_golden_fixtures() {
+    check_fixtures("cloneset");
+}
+
+#[test]
+fn statefulset_passes_its_golden_fixtures() {
+    check_fixtures("statefulset");
 }
 
 #[test]

@@ -18,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use serde::Deserialize;
 use serde_json::json;
 use waxwing_plugin_sdk::workload::{BatchContext, BatchStatus};
-use waxwing_plugin_sdk::{Change, PluginError, batch_labels, change};
+use waxwing_plugin_sdk::{Change, PluginError, batch_labels, change, readiness};
 
 use crate::Style;
 use crate::deployment::Workload;
@@ -26,7 +26,7 @@ use crate::keys::{CANARY_DEPLOYMENT, IN_PROGRESSING, STABLE_REVISION};
 use crate::objects::{Objects, canary_name};
 use crate::patch::MergePatch;
 use crate::revisions::{Revisions, current_replica_set};
-use crate::{readiness, replica_set, strategy, takeover, template};
+use crate::{replica_set, strategy, takeover, template};
 
 /// See [`crate::release_batch`].
 pub fn release(ctx: &BatchContext, objects: &Objects) -> Result<Vec<Change>, PluginError> {

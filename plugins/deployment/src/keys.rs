@@ -1,15 +1,13 @@
 //! Label and annotation keys, Kruise's and Kubernetes' own, so existing tools keep working.
 
 /// Marks a workload in a release; the value is `{"rolloutName":"<name>"}`.
-pub const IN_PROGRESSING: &str = "rollouts.kruise.io/in-progressing";
+pub const IN_PROGRESSING: &str = waxwing_plugin_sdk::takeover::IN_PROGRESSING_ANNOTATION;
 /// The `pod-template-hash` of the stable ReplicaSet during a release.
 pub const STABLE_REVISION: &str = "rollouts.kruise.io/stable-revision";
 /// Kruise's advanced-deployment strategy (rolling style and the original `rollingUpdate`).
 pub const DEPLOYMENT_STRATEGY: &str = "rollouts.kruise.io/deployment-strategy";
 /// On a canary Deployment: the name of its stable Deployment.
 pub const CANARY_DEPLOYMENT: &str = "rollouts.kruise.io/canary-deployment";
-/// On a workload: a release id; a new id starts a release even without a template change.
-pub const ROLLOUT_ID: &str = waxwing_plugin_sdk::batch_labels::ROLLOUT_ID_LABEL;
 
 /// The label Kubernetes puts on a Deployment's ReplicaSets and pods to tell templates apart.
 pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";

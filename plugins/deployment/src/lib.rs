@@ -53,13 +53,12 @@ mod keys;
 mod objects;
 mod partition;
 mod patch;
-mod readiness;
 mod replica_set;
 mod revisions;
 pub mod rolling;
 mod strategy;
 mod takeover;
-pub mod template;
+pub use waxwing_plugin_sdk::template;
 mod wit;
 
 use waxwing_plugin_sdk::workload::{

@@ -16,7 +16,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use k8s_openapi::{Resource, api::apps::v1::Deployment};
 use serde_json::json;
 use waxwing_plugin_sdk::workload::{BatchContext, BatchStatus};
-use waxwing_plugin_sdk::{Change, ObjectRef, PluginError, Replicas, batch_labels, change};
+use waxwing_plugin_sdk::{
+    Change, ObjectRef, PluginError, Replicas, batch_labels, change, readiness,
+};
 
 use crate::Style;
 use crate::keys::{
@@ -28,7 +30,7 @@ use crate::patch::MergePatch;
 use crate::revisions::Revisions;
 use crate::rolling::{self, Fleet, OldSize, Size};
 use crate::strategy::{self, Fenceposts};
-use crate::{readiness, replica_set, takeover, template};
+use crate::{replica_set, takeover, template};
 
 /// See [`crate::release_batch`].
 pub fn release(ctx: &BatchContext, objects: &Objects) -> Result<Vec<Change>, PluginError> {

@@ -10,14 +10,14 @@
 //! it beside Waxwing.
 
 use serde_json::json;
+use waxwing_plugin_sdk::takeover as sdk_takeover;
 use waxwing_plugin_sdk::{PluginError, RolloutInfo, object};
 
 use crate::Style;
 use crate::deployment::Workload;
-use crate::keys::{DEPLOYMENT_STRATEGY, IN_PROGRESSING, ROLLOUT_ID, STABLE_REVISION};
+use crate::keys::{DEPLOYMENT_STRATEGY, IN_PROGRESSING, STABLE_REVISION};
 use crate::patch::MergePatch;
 use crate::strategy::{self, StrategyAnnotation};
-use crate::template;
 
 /// See [`crate::takeover`].
 pub fn takeover(
@@ -65,15 +65,14 @@ pub fn is_taken_over(workload: &Workload) -> bool {
         && (!partition || workload.strategy_type() == "Recreate")
 }
 
-/// Kruise's rule for an update that starts a release: a new `rollouts.kruise.io/rollout-id`
-/// when one is set (even for the same template), else a new pod template. The id is read from
-/// the workload's label, the one place every part of Waxwing reads it from (Kruise reads an
-/// annotation here and the label elsewhere).
+/// Kruise's rule for an update that starts a release (a new rollout-id label, else a new pod
+/// template), shared with the other workload plugins. Kruise reads an annotation here and the
+/// label elsewhere; Waxwing reads the label everywhere.
 fn starts_release(old: &Workload, new: &Workload) -> bool {
-    match new.label(ROLLOUT_ID) {
-        Some(id) => old.label(ROLLOUT_ID) != Some(id),
-        None => !template::same(&old.spec.template, &new.spec.template),
-    }
+    sdk_takeover::starts_release(
+        (&old.meta, &old.spec.template),
+        (&new.meta, &new.spec.template),
+    )
 }
 
 /// The patch that keeps `current` held by the release of `rollout_name` in `style`:
@@ -93,8 +92,10 @@ pub fn hold(
         patch.set_spec("paused", json!(true));
     }
     if current.annotation(IN_PROGRESSING).is_none() {
-        let mark = json!({ "rolloutName": rollout_name }).to_string();
-        patch.set_annotation(IN_PROGRESSING, &mark);
+        patch.set_annotation(
+            IN_PROGRESSING,
+            &sdk_takeover::in_progressing_value(rollout_name),
+        );
     }
     if let Some(hash) = stable_hash.filter(|_| current.label(STABLE_REVISION).is_none()) {
         patch.set_label(STABLE_REVISION, hash);

@@ -9,9 +9,16 @@
 //! Besides the types, the crate holds the one way to do each recurring job:
 //! - [`object`]: parse Kubernetes objects from the JSON text the host passes in, name them;
 //! - [`change`]: build `apply`, `merge-patch` and `delete` changes from typed objects;
+//! - [`merge_patch`]: build a merge patch's body field by field;
 //! - [`selector`]: render a label selector in the `kubectl -l` syntax of `object-query`;
-//! - [`pod`]: pod readiness and liveness;
+//! - [`pod`]: pod readiness, liveness and ownership;
 //! - [`batch_labels`]: Kruise's `rollout-id` / `rollout-batch-id` pod labels;
+//! - [`no_need_update`]: Kruise's mark for pods a rollback in batches need not move;
+//! - [`revision`]: which revision a pod runs, by its `pod-template-hash` or
+//!   `controller-revision-hash` label;
+//! - [`template`]: compare and hash pod templates by content;
+//! - [`readiness`]: Kruise's batch readiness rule and its messages;
+//! - [`takeover`]: Kruise's in-progressing mark and when an update starts a release;
 //! - [`intstr`]: resolve `5` / `"25%"` values against a replica count.
 
 pub mod batch_labels;
@@ -20,10 +27,16 @@ pub mod change;
 pub mod fixtures;
 pub mod intstr;
 pub mod json_text;
+pub mod merge_patch;
+pub mod no_need_update;
 pub mod object;
 pub mod pod;
 pub mod policy;
+pub mod readiness;
+pub mod revision;
 pub mod selector;
+pub mod takeover;
+pub mod template;
 pub mod types;
 pub mod workload;
 

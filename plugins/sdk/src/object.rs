@@ -1,5 +1,7 @@
 //! Reading Kubernetes objects from the JSON text the host passes in, and naming them.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{Metadata, Resource};
 use serde::Deserialize;
@@ -18,6 +20,13 @@ pub fn parse<T: Resource + DeserializeOwned>(json: &str, what: &str) -> Result<T
             T::KIND
         ))
     })
+}
+
+/// A non-empty value of a label or annotation map; `None` for a missing or empty one.
+pub fn lookup<'a>(map: Option<&'a BTreeMap<String, String>>, key: &str) -> Option<&'a str> {
+    map?.get(key)
+        .map(String::as_str)
+        .filter(|value| !value.is_empty())
 }
 
 /// The `apiVersion` and `kind` of an object, to sort a list of mixed objects.
@@ -113,5 +122,17 @@ mod tests {
             (named.namespace.as_str(), named.name.as_str()),
             ("shop", "web-1")
         );
+    }
+
+    #[test]
+    fn lookup_ignores_empty_values() {
+        let map: BTreeMap<String, String> = [
+            ("a".to_owned(), "1".to_owned()),
+            ("b".to_owned(), String::new()),
+        ]
+        .into();
+        assert_eq!(lookup(Some(&map), "a"), Some("1"));
+        assert_eq!(lookup(Some(&map), "b"), None);
+        assert_eq!(lookup(None, "a"), None);
     }
 }

@@ -21,6 +21,16 @@ pub fn is_active(pod: &Pod) -> bool {
     pod.metadata.deletion_timestamp.is_none() && !finished
 }
 
+/// True when the workload with this `uid` controls the pod (its controller owner reference).
+/// A label selector may match pods of other workloads; only the controller's pods are its own.
+pub fn is_controlled_by(pod: &Pod, uid: &str) -> bool {
+    pod.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|owner| owner.controller == Some(true) && owner.uid == uid)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -53,5 +63,16 @@ mod tests {
         assert!(!is_active(&pod(json!({
             "metadata": {"deletionTimestamp": "2025-01-01T00:00:00Z"},
             "status": {"phase": "Running"}}))));
+    }
+
+    #[test]
+    fn only_the_controller_owns_a_pod() {
+        let owned = pod(json!({"metadata": {"ownerReferences": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "x", "uid": "other"},
+            {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web", "uid": "u1",
+             "controller": true}]}}));
+        assert!(is_controlled_by(&owned, "u1"));
+        assert!(!is_controlled_by(&owned, "other"));
+        assert!(!is_controlled_by(&pod(json!({})), "u1"));
     }
 }

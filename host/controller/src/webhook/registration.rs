@@ -513,7 +513,12 @@ mod tests {
         let registry = test_support::default_registry();
         assert_eq!(
             workload_kinds(&registry.current()),
-            BTreeSet::from([Gvk::new("apps/v1", "Deployment")]),
+            BTreeSet::from([
+                Gvk::new("apps/v1", "Deployment"),
+                Gvk::new("apps.kruise.io/v1alpha1", "CloneSet"),
+                Gvk::new("apps/v1", "StatefulSet"),
+                Gvk::new("apps.kruise.io/v1beta1", "StatefulSet"),
+            ]),
             "the pause plugin is a policy plugin and handles no workloads"
         );
         registry.apply("plugins: []", &Default::default());

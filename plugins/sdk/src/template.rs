@@ -1,15 +1,17 @@
 //! Pod templates compared and hashed by content.
 //!
 //! Kubernetes finds a Deployment's ReplicaSet by comparing pod templates semantically while
-//! ignoring the `pod-template-hash` label; unset and empty values count as equal. The canonical
-//! form below does the same: the template as JSON without that label, without nulls, empty
-//! lists and empty objects, with object keys sorted. Both sides of a comparison went through
-//! the API server's defaulting and quantity formatting, so their JSON agrees field by field.
+//! ignoring the `pod-template-hash` label, and Kruise decides the same way whether an update of
+//! any workload changes its pod template (`EqualIgnoreHash`); unset and empty values count as
+//! equal. The canonical form below does the same: the template as JSON without that label,
+//! without nulls, empty lists and empty objects, with object keys sorted. Both sides of a
+//! comparison went through the API server's defaulting and quantity formatting, so their JSON
+//! agrees field by field.
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use serde_json::Value;
 
-use crate::keys::POD_TEMPLATE_HASH;
+use crate::revision::POD_TEMPLATE_HASH_LABEL;
 
 /// True when two templates are equal ignoring the `pod-template-hash` label.
 pub fn same(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
@@ -39,7 +41,7 @@ fn canonical(template: &PodTemplateSpec) -> String {
         .as_mut()
         .and_then(|meta| meta.labels.as_mut())
     {
-        labels.remove(POD_TEMPLATE_HASH);
+        labels.remove(POD_TEMPLATE_HASH_LABEL);
     }
     let mut text = String::new();
     // Serialising a k8s-openapi value into a `Value` cannot fail: every key is a string.
