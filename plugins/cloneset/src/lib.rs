@@ -63,7 +63,8 @@ mod objects;
 mod partition;
 mod revisions;
 mod takeover;
-mod wit;
+// The component's bindings: the `workload` export onto the native API below.
+waxwing_plugin_sdk::workload_component!();
 
 use waxwing_plugin_sdk::workload::{
     BatchContext, BatchStatus, ReleaseStyle, WorkloadObjects, WorkloadState,

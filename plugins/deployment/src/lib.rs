@@ -59,7 +59,8 @@ pub mod rolling;
 mod strategy;
 mod takeover;
 pub use waxwing_plugin_sdk::template;
-mod wit;
+// The component's bindings: the `workload` export onto the native API below.
+waxwing_plugin_sdk::workload_component!();
 
 use waxwing_plugin_sdk::workload::{
     BatchContext, BatchStatus, ReleaseStyle, WorkloadObjects, WorkloadState,

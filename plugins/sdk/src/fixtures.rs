@@ -156,6 +156,80 @@ fn compare(actual: &Value, expected: &Value, at: &str) -> Result<(), String> {
     }
 }
 
+/// Expands to the native golden-fixture test of a workload plugin (`fixtures/*.json` of the
+/// crate, every export covered): `waxwing_plugin_sdk::workload_fixture_test!(my_plugin_crate);`
+/// in `tests/fixtures.rs`. The runtime runs the same files through the wasm component.
+#[macro_export]
+macro_rules! workload_fixture_test {
+    ($plugin:ident) => {
+        fn run(fixture: &$crate::fixtures::Fixture) -> Result<(), String> {
+            let text = |name: &str| {
+                fixture
+                    .arg::<$crate::json_text::JsonText>(name)
+                    .map(|text| text.0)
+            };
+            match fixture.call.as_str() {
+                "related-objects" => fixture.check(&$plugin::related_objects(&text("workload")?)),
+                "observe" => fixture.check(&$plugin::observe(&fixture.arg("objects")?)),
+                "takeover" => fixture.check(&$plugin::takeover(
+                    &fixture.arg("rollout")?,
+                    fixture.arg("style")?,
+                    &text("old")?,
+                    &text("new")?,
+                )),
+                "release-batch" => fixture.check(&$plugin::release_batch(
+                    &fixture.arg("ctx")?,
+                    &fixture.arg("objects")?,
+                )),
+                "check-batch" => fixture.check(&$plugin::check_batch(
+                    &fixture.arg("ctx")?,
+                    &fixture.arg("objects")?,
+                )),
+                "finalize" => fixture.check(&$plugin::finalize(
+                    &fixture.arg("ctx")?,
+                    &fixture.arg("objects")?,
+                )),
+                other => Err(format!(
+                    "{}: unknown call `{other}`",
+                    fixture.path.display()
+                )),
+            }
+        }
+
+        #[test]
+        fn golden_fixtures_pass_natively() {
+            let dir = ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+            let all = $crate::fixtures::load_dir(&dir).unwrap();
+            let calls: ::std::collections::BTreeSet<&str> =
+                all.iter().map(|fixture| fixture.call.as_str()).collect();
+            let exported = [
+                "check-batch",
+                "finalize",
+                "observe",
+                "related-objects",
+                "release-batch",
+                "takeover",
+            ];
+            assert_eq!(
+                calls,
+                ::std::collections::BTreeSet::from(exported),
+                "every export needs fixtures"
+            );
+            let failures: Vec<String> = all
+                .iter()
+                .filter_map(|fixture| run(fixture).err())
+                .collect();
+            assert!(
+                failures.is_empty(),
+                "{} of {} fixtures fail:\n{}",
+                failures.len(),
+                all.len(),
+                failures.join("\n\n")
+            );
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

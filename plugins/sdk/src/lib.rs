@@ -23,6 +23,7 @@
 
 pub mod batch_labels;
 pub mod change;
+mod component;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
 pub mod intstr;
