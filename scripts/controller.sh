@@ -22,30 +22,14 @@ TIMEOUT=60
 # After a SIGKILL the next process waits this long for the dead one's Lease (15 s in cluster).
 LEASE_SECONDS="${WAXWING_LEASE_SECONDS:-5}"
 
-recorded_pid() { read -r pid _ <"$PIDS/waxwing.pid" && echo "$pid"; }
-
-signal() { # SIGNAL: send it and wait until the process is gone
-  pid_alive waxwing || { rm -f "$PIDS/waxwing.pid"; return 0; }
-  local pid
-  pid="$(recorded_pid)"
-  kill "-$1" "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do pid_alive waxwing || break; sleep 0.1; done
-  if pid_alive waxwing; then
-    log "waxwing (pid $pid) still running 10s after SIG$1: sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    sleep 0.2
-  fi
-  rm -f "$PIDS/waxwing.pid"
-}
-
 start() {
   [ -x "$BIN" ] || die "no waxwing binary at $BIN: run 'cargo build -p waxwing' (make up does)"
   [ -f "$STATE_DIR/kubeconfig" ] || die "no test cluster: run 'make cluster-up' first"
   if pid_alive waxwing && [ "$BIN" -ot "$PIDS/waxwing.pid" ]; then
-    log "waxwing already running (pid $(recorded_pid)), binary unchanged"
+    log "waxwing already running (pid $(recorded_pid waxwing)), binary unchanged"
     return 0
   fi
-  signal TERM
+  stop_daemon waxwing || true
   "${KUBECTL[@]}" apply --server-side --force-conflicts -f "$REPO_ROOT/deploy/crds/" >/dev/null
   "${KUBECTL[@]}" create namespace "$NAMESPACE" --dry-run=client -o yaml | "${KUBECTL[@]}" apply -f - >/dev/null
   KUBECONFIG="$STATE_DIR/kubeconfig" start_daemon waxwing "$BIN" controller \
@@ -62,13 +46,13 @@ start() {
     [ "$SECONDS" -lt "$deadline" ] || die "waxwing not ready within ${TIMEOUT}s (log: $LOGS/waxwing.log)"
     sleep 0.2
   done
-  log "waxwing running (pid $(recorded_pid)): metrics http://$METRICS_ADDR/metrics, log $LOGS/waxwing.log"
+  log "waxwing running (pid $(recorded_pid waxwing)): metrics http://$METRICS_ADDR/metrics, log $LOGS/waxwing.log"
 }
 
 case "${1:-}" in
   start) start ;;
-  restart) signal TERM; start ;;
-  kill) signal KILL ;;
-  stop) signal TERM ;;
+  restart) stop_daemon waxwing || true; start ;;
+  kill) stop_daemon waxwing KILL || true ;;
+  stop) stop_daemon waxwing || true ;;
   *) die "usage: $0 start|restart|kill|stop" ;;
 esac

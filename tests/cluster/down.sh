@@ -8,14 +8,6 @@ set -euo pipefail
 
 ORDER=(waxwing kruise-manager kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
 
-ours() { # pidfile -> prints pid if the process is still the one recorded
-  local pid start
-  read -r pid start <"$1" 2>/dev/null || return 1
-  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
-  [ "$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null)" = "$start" ] || return 1
-  echo "$pid"
-}
-
 stopped=0
 if [ -d "$PIDS" ]; then
   names=("${ORDER[@]}")
@@ -25,19 +17,7 @@ if [ -d "$PIDS" ]; then
     case " ${ORDER[*]} " in *" $n "*) ;; *) names+=("$n") ;; esac
   done
   for n in "${names[@]}"; do
-    f="$PIDS/$n.pid"
-    [ -f "$f" ] || continue
-    if pid="$(ours "$f")"; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 100); do ours "$f" >/dev/null || break; sleep 0.1; done
-      if ours "$f" >/dev/null; then
-        log "$n (pid $pid) did not stop within 10s of SIGTERM: sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        for _ in $(seq 1 20); do ours "$f" >/dev/null || break; sleep 0.1; done
-      fi
-      stopped=$((stopped + 1))
-    fi
-    rm -f "$f"
+    if stop_daemon "$n"; then stopped=$((stopped + 1)); fi
   done
 fi
 

@@ -89,3 +89,27 @@ start_daemon() {
   [ -n "$start" ] || return 1
   echo "$pid $start" >"$PIDS/$name.pid"
 }
+
+recorded_pid() { # NAME -> the recorded pid
+  local pid
+  read -r pid _ <"$PIDS/$1.pid" && echo "$pid"
+}
+
+# stop_daemon NAME [SIGNAL]: send SIGNAL (default TERM) to the recorded process if it is still
+# ours, wait up to 10 s, then SIGKILL; forget the record. Returns 1 if nothing was running.
+stop_daemon() {
+  local name="$1" signal="${2:-TERM}" pid ran=1
+  if pid_alive "$name"; then
+    ran=0
+    pid="$(recorded_pid "$name")"
+    kill "-$signal" "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do pid_alive "$name" || break; sleep 0.1; done
+    if pid_alive "$name"; then
+      log "$name (pid $pid) still running 10s after SIG$signal: sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      for _ in $(seq 1 20); do pid_alive "$name" || break; sleep 0.1; done
+    fi
+  fi
+  rm -f "$PIDS/$name.pid"
+  return "$ran"
+}
