@@ -64,6 +64,7 @@ pub fn advance(
             advancer.failed(work, plan.purpose, &message, retry_after);
         }
         (work, WorkOutcome::Pending { message }) => advancer.pending(work, message),
+        (_, WorkOutcome::Waiting { message, after }) => advancer.waiting(message, after),
         (Work::ReleaseBatch(_), WorkOutcome::Batch(progress)) => advancer.batch(progress),
         (Work::EvaluatePolicies(check), WorkOutcome::Decision(decision)) => {
             advancer.decide(check, decision);
@@ -169,6 +170,13 @@ impl Advancer<'_> {
             common.message = text;
         }
         self.requeue_after = Some(RECHECK);
+    }
+
+    fn waiting(&mut self, text: String, after: Duration) {
+        if let Some(common) = substatus::common_mut(&mut self.status) {
+            common.message = text;
+        }
+        self.requeue_after = Some(after);
     }
 
     fn batch(&mut self, progress: BatchProgress) {

@@ -32,6 +32,8 @@ pub struct WorkloadObservation {
     pub update_pod_template_hash: String,
     /// The same for the stable revision; empty while unknown.
     pub stable_pod_template_hash: String,
+    /// The pod label holding those hashes, for the Services' selectors.
+    pub revision_label: String,
     /// The workload controller has observed the latest spec. Until it has, the machine does not
     /// act on the workload (Kruise's "workload status is inconsistent").
     pub settled: bool,

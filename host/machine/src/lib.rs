@@ -101,6 +101,12 @@ pub use work::{
     WorkOutcome,
 };
 
+/// How long proxies get to pick up a route change: the longest `gracePeriodSeconds` of the
+/// routings, 3 seconds when unset.
+pub fn traffic_grace(strategy: &waxwing_api::v1beta1::RolloutStrategy) -> std::time::Duration {
+    strategy::StrategyView::of(strategy).traffic_grace()
+}
+
 /// Checks that a Rollout's strategy can be run: a strategy with steps, every step's replicas a
 /// positive count or a percentage up to 100%, traffic a percentage, the failure threshold a
 /// count or a percentage. The admission webhook can refuse what the machine would hold on.

@@ -153,6 +153,10 @@ pub enum WorkOutcome {
     /// the plugin must be asked again, or an apply hit a conflict). The message is shown in the
     /// release status.
     Pending { message: String },
+    /// Nothing changed and nothing can be done before `after` (for example the traffic grace
+    /// period that must pass between a route change and removing the Service it sent traffic
+    /// to). Unlike [`WorkOutcome::Pending`] this does not restart the grace period.
+    Waiting { message: String, after: Duration },
     /// The result of `check-batch`, for [`Work::ReleaseBatch`].
     Batch(BatchProgress),
     /// The combined answer of the policy plugins, for [`Work::EvaluatePolicies`].
@@ -171,6 +175,7 @@ impl WorkOutcome {
         match self {
             Self::Done => "Done",
             Self::Pending { .. } => "Pending",
+            Self::Waiting { .. } => "Waiting",
             Self::Batch(_) => "Batch",
             Self::Decision(_) => "Decision",
             Self::Failed { .. } => "Failed",

@@ -145,6 +145,7 @@ impl Answer for WorkloadState {
             + self.update_revision.len()
             + self.update_pod_template_hash.len()
             + self.stable_pod_template_hash.len()
+            + self.revision_label.len()
     }
 }
 

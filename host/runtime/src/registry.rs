@@ -13,7 +13,7 @@ use crate::config::{PluginEntry, PluginsFile, Source};
 use crate::error::{LoadError, PluginId};
 use crate::plugin::{CompiledComponent, Plugin, PluginSettings};
 use crate::runtime::{Runtime, sha256_hex};
-use crate::{PolicyPlugin, TrafficPlugin, WorkloadPlugin, World};
+use crate::{PolicyPlugin, WorkloadPlugin, World};
 
 /// Built-in plugins by name, with their world and wasm (see the `waxwing-builtin` crate).
 pub type BuiltinTable = &'static [(&'static str, World, &'static [u8])];
@@ -69,7 +69,7 @@ impl PluginSet {
         api_version: &str,
         kind: &str,
         class_type: Option<&str>,
-    ) -> Option<&TrafficPlugin> {
+    ) -> Option<&RegisteredPlugin> {
         let candidates = || {
             self.iter().flat_map(|r| {
                 r.entry
@@ -86,7 +86,8 @@ impl PluginSet {
         let any_class = || candidates().find(|(_, t)| t.class_types.is_empty());
         exact
             .or_else(any_class)
-            .and_then(|(r, _)| r.plugin.as_traffic())
+            .map(|(r, _)| r)
+            .filter(|r| r.plugin.as_traffic().is_some())
     }
 
     /// The policy plugin a step refers to by name.

@@ -363,6 +363,7 @@ case(
             "stable-pod-template-hash": H1,
             "settled": True,
             "taken-over": False,
+            "revision-label": "pod-template-hash",
         }
     ),
 )
@@ -387,6 +388,7 @@ case(
             "stable-pod-template-hash": H1,
             "settled": True,
             "taken-over": True,
+            "revision-label": "pod-template-hash",
         }
     ),
 )
@@ -406,6 +408,7 @@ case(
             "stable-pod-template-hash": H1,
             "settled": False,
             "taken-over": False,
+            "revision-label": "pod-template-hash",
         }
     ),
 )

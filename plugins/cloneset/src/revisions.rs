@@ -1,6 +1,7 @@
 //! What `observe` reports.
 
 use waxwing_plugin_sdk::PluginError;
+use waxwing_plugin_sdk::revision;
 use waxwing_plugin_sdk::workload::WorkloadState;
 
 use crate::objects::Objects;
@@ -26,5 +27,6 @@ pub fn observe(objects: &Objects) -> Result<WorkloadState, PluginError> {
         stable_pod_template_hash: stable.to_owned(),
         settled: workload.settled(),
         taken_over: takeover::is_taken_over(workload),
+        revision_label: revision::POD_TEMPLATE_HASH_LABEL.to_owned(),
     })
 }

@@ -578,6 +578,7 @@ case(
             "stable-pod-template-hash": H1,
             "settled": True,
             "taken-over": False,
+            "revision-label": "pod-template-hash",
         }
     ),
 )
@@ -604,6 +605,7 @@ case(
             "stable-pod-template-hash": H1,
             "settled": True,
             "taken-over": True,
+            "revision-label": "pod-template-hash",
         }
     ),
 )
@@ -628,6 +630,7 @@ case(
             "stable-pod-template-hash": H1,
             "settled": True,
             "taken-over": True,
+            "revision-label": "pod-template-hash",
         }
     ),
 )
@@ -647,6 +650,7 @@ case(
             "stable-pod-template-hash": H1,
             "settled": False,
             "taken-over": False,
+            "revision-label": "pod-template-hash",
         }
     ),
 )

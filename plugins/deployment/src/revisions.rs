@@ -2,6 +2,7 @@
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use waxwing_plugin_sdk::PluginError;
+use waxwing_plugin_sdk::revision;
 use waxwing_plugin_sdk::workload::WorkloadState;
 
 use crate::deployment::Workload;
@@ -96,5 +97,6 @@ pub fn observe(objects: &Objects) -> Result<WorkloadState, PluginError> {
         update_revision: revisions.update_revision,
         settled: workload.settled(),
         taken_over: takeover::is_taken_over(workload),
+        revision_label: revision::POD_TEMPLATE_HASH_LABEL.to_owned(),
     })
 }

@@ -116,16 +116,6 @@ macro_rules! workload_component {
                 }
             }
 
-            impl From<RolloutInfo> for SdkRolloutInfo {
-                fn from(info: RolloutInfo) -> Self {
-                    Self {
-                        namespace: info.namespace,
-                        name: info.name,
-                        rollout_id: info.rollout_id,
-                    }
-                }
-            }
-
             impl From<sdk::WorkloadState> for WorkloadState {
                 fn from(state: sdk::WorkloadState) -> Self {
                     Self {
@@ -136,6 +126,7 @@ macro_rules! workload_component {
                         stable_pod_template_hash: state.stable_pod_template_hash,
                         settled: state.settled,
                         taken_over: state.taken_over,
+                        revision_label: state.revision_label,
                     }
                 }
             }
@@ -161,39 +152,60 @@ macro_rules! workload_component {
                 }
             }
 
-            impl From<SdkObjectRef> for ObjectRef {
-                fn from(target: SdkObjectRef) -> Self {
-                    Self {
-                        api_version: target.api_version,
-                        kind: target.kind,
-                        namespace: target.namespace,
-                        name: target.name,
-                    }
+            $crate::__contract_conversions!();
+        }
+    };
+}
+
+/// The conversions every world's glue needs between the SDK's types and the bindings' shared
+/// `types` interface. Expanded inside the glue module, where the bindings' types and the SDK's
+/// (`SdkRolloutInfo`, `SdkObjectRef`, `SdkChange`, `SdkError`) are in scope.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_conversions {
+    () => {
+        impl From<RolloutInfo> for SdkRolloutInfo {
+            fn from(info: RolloutInfo) -> Self {
+                Self {
+                    namespace: info.namespace,
+                    name: info.name,
+                    rollout_id: info.rollout_id,
                 }
             }
+        }
 
-            impl From<SdkChange> for Change {
-                fn from(change: SdkChange) -> Self {
-                    match change {
-                        SdkChange::Apply(object) => Self::Apply(object),
-                        SdkChange::MergePatch(patch) => Self::MergePatch(Patch {
-                            target: patch.target.into(),
-                            subresource: patch.subresource,
-                            body: patch.body,
-                        }),
-                        SdkChange::Delete(target) => Self::Delete(target.into()),
-                    }
+        impl From<SdkObjectRef> for ObjectRef {
+            fn from(target: SdkObjectRef) -> Self {
+                Self {
+                    api_version: target.api_version,
+                    kind: target.kind,
+                    namespace: target.namespace,
+                    name: target.name,
                 }
             }
+        }
 
-            impl From<SdkError> for PluginError {
-                fn from(err: SdkError) -> Self {
-                    match err {
-                        SdkError::InvalidInput(m) => Self::InvalidInput(m),
-                        SdkError::NotReady(m) => Self::NotReady(m),
-                        SdkError::HostFailure(m) => Self::HostFailure(m),
-                        SdkError::Internal(m) => Self::Internal(m),
-                    }
+        impl From<SdkChange> for Change {
+            fn from(change: SdkChange) -> Self {
+                match change {
+                    SdkChange::Apply(object) => Self::Apply(object),
+                    SdkChange::MergePatch(patch) => Self::MergePatch(Patch {
+                        target: patch.target.into(),
+                        subresource: patch.subresource,
+                        body: patch.body,
+                    }),
+                    SdkChange::Delete(target) => Self::Delete(target.into()),
+                }
+            }
+        }
+
+        impl From<SdkError> for PluginError {
+            fn from(err: SdkError) -> Self {
+                match err {
+                    SdkError::InvalidInput(m) => Self::InvalidInput(m),
+                    SdkError::NotReady(m) => Self::NotReady(m),
+                    SdkError::HostFailure(m) => Self::HostFailure(m),
+                    SdkError::Internal(m) => Self::Internal(m),
                 }
             }
         }

@@ -196,28 +196,72 @@ macro_rules! workload_fixture_test {
             }
         }
 
-        #[test]
-        fn golden_fixtures_pass_natively() {
-            let dir = ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-            let all = $crate::fixtures::load_dir(&dir).unwrap();
-            let calls: ::std::collections::BTreeSet<&str> =
-                all.iter().map(|fixture| fixture.call.as_str()).collect();
-            let exported = [
+        $crate::__fixture_test!(
+            run,
+            [
                 "check-batch",
                 "finalize",
                 "observe",
                 "related-objects",
                 "release-batch",
                 "takeover",
-            ];
+            ]
+        );
+    };
+}
+
+/// Expands to the native golden-fixture test of a traffic plugin (`fixtures/*.json` of the
+/// crate, every export covered): `waxwing_plugin_sdk::traffic_fixture_test!(my_plugin_crate);`
+/// in `tests/fixtures.rs`. The runtime runs the same files through the wasm component.
+#[macro_export]
+macro_rules! traffic_fixture_test {
+    ($plugin:ident) => {
+        fn run(fixture: &$crate::fixtures::Fixture) -> Result<(), String> {
+            let objects = || {
+                fixture
+                    .arg::<Vec<$crate::json_text::JsonText>>("objects")
+                    .map(|texts| {
+                        texts
+                            .into_iter()
+                            .map(|text| text.0)
+                            .collect::<Vec<String>>()
+                    })
+            };
+            match fixture.call.as_str() {
+                "route-objects" => fixture.check(&$plugin::route_objects(&fixture.arg("ctx")?)),
+                "route" => fixture.check(&$plugin::route(&fixture.arg("ctx")?, &objects()?)),
+                "restore" => fixture.check(&$plugin::restore(&fixture.arg("ctx")?, &objects()?)),
+                other => Err(format!(
+                    "{}: unknown call `{other}`",
+                    fixture.path.display()
+                )),
+            }
+        }
+
+        $crate::__fixture_test!(run, ["restore", "route", "route-objects"]);
+    };
+}
+
+/// The test both fixture macros expand to: every fixture file passes `run`, and every export in
+/// the list has at least one.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fixture_test {
+    ($run:ident, [$($export:literal),+ $(,)?]) => {
+        #[test]
+        fn golden_fixtures_pass_natively() {
+            let dir = ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+            let all = $crate::fixtures::load_dir(&dir).unwrap();
+            let calls: ::std::collections::BTreeSet<&str> =
+                all.iter().map(|fixture| fixture.call.as_str()).collect();
             assert_eq!(
                 calls,
-                ::std::collections::BTreeSet::from(exported),
+                ::std::collections::BTreeSet::from([$($export),+]),
                 "every export needs fixtures"
             );
             let failures: Vec<String> = all
                 .iter()
-                .filter_map(|fixture| run(fixture).err())
+                .filter_map(|fixture| $run(fixture).err())
                 .collect();
             assert!(
                 failures.is_empty(),

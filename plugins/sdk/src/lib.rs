@@ -1,7 +1,7 @@
 //! Helpers shared by Waxwing plugins written in Rust.
 //!
 //! The plugin contract (`wit/plugin.wit`) is mirrored here as plain Rust types ([`types`],
-//! [`workload`], [`policy`]) so a plugin keeps its logic free of generated bindings: the logic
+//! [`workload`], [`traffic`], [`policy`]) so a plugin keeps its logic free of generated bindings: the logic
 //! takes and returns these types, is unit-tested natively, and a thin glue module maps them to
 //! the `wit-bindgen` types of the plugin's world. Field and case names serialise exactly as the
 //! golden-fixture format writes WIT values (kebab-case records, `{"case": payload}` variants).
@@ -38,6 +38,8 @@ pub mod revision;
 pub mod selector;
 pub mod takeover;
 pub mod template;
+pub mod traffic;
+mod traffic_component;
 pub mod types;
 pub mod workload;
 

@@ -38,6 +38,8 @@ pub struct WorkloadState {
     pub stable_pod_template_hash: String,
     pub settled: bool,
     pub taken_over: bool,
+    /// The pod label whose values the two pod-template hashes are.
+    pub revision_label: String,
 }
 
 /// Everything a batch call needs to know about the current step.

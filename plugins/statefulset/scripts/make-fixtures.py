@@ -288,6 +288,7 @@ def state(stable, update, *, settled=True, taken_over=False, replicas=5):
         "stable-pod-template-hash": stable,
         "settled": settled,
         "taken-over": taken_over,
+        "revision-label": "controller-revision-hash",
     }
 
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use waxwing_runtime::{
     BatchContext, BatchStatus, CallError, Change, Decision, HostServices, ObjectQuery,
-    PolicyContext, PolicyPlugin, WorkloadObjects, WorkloadPlugin, WorkloadState,
+    PolicyContext, PolicyPlugin, TrafficPlugin, WorkloadObjects, WorkloadPlugin, WorkloadState,
 };
 
 use super::error::Error;
@@ -119,6 +119,19 @@ impl WorkloadCalls {
         })
         .await
     }
+}
+
+/// One traffic plugin function.
+pub async fn traffic<T: Send + 'static>(
+    health: &Health,
+    plugin: &TrafficPlugin,
+    services: &Arc<dyn HostServices>,
+    function: &'static str,
+    call: impl FnOnce(&TrafficPlugin, &Arc<dyn HostServices>) -> Result<T, CallError> + Send + 'static,
+) -> Result<T, Error> {
+    let (plugin, services) = (plugin.clone(), Arc::clone(services));
+    let name = plugin.id().name.clone();
+    timed(health, &name, function, move || call(&plugin, &services)).await
 }
 
 /// One policy plugin's `evaluate`.

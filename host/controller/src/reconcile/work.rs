@@ -19,6 +19,7 @@ use super::error::Error;
 use super::kinds::Kinds;
 use super::plugin_call;
 use super::policies;
+use super::traffic;
 use super::workload::{Snapshot, Workload};
 use crate::health::Health;
 
@@ -28,11 +29,6 @@ const MAX_ROUNDS: usize = 5;
 
 /// How soon to look again at work that needs a person to fix the configuration.
 const CONFIGURATION_RETRY: Duration = Duration::from_secs(30);
-
-/// Shown while traffic routing is configured: traffic plugins are not part of this release.
-const TRAFFIC_UNSUPPORTED: &str = "traffic routing (trafficRoutings) is not supported yet: \
-     traffic plugins arrive in a later release; remove trafficRoutings from the strategy to \
-     release without routing";
 
 /// What the work needs besides the plan.
 pub struct Env<'a> {
@@ -59,12 +55,9 @@ pub async fn perform(env: Env<'_>, work: &Work) -> Result<WorkOutcome, Error> {
         Work::ReleaseBatch(batch) => release(env, batch).await,
         Work::FinalizeWorkload { .. } => finalize(env).await,
         Work::EvaluatePolicies(check) => evaluate(env, check).await,
-        Work::PrepareTraffic { .. } | Work::RouteTraffic(_) | Work::RestoreTraffic => {
-            Ok(WorkOutcome::Failed {
-                message: TRAFFIC_UNSUPPORTED.to_owned(),
-                retry_after: None,
-            })
-        }
+        Work::PrepareTraffic { .. } => traffic::prepare(&env).await,
+        Work::RouteTraffic(plan) => traffic::route(&env, plan).await,
+        Work::RestoreTraffic => traffic::restore(&env).await,
     };
     result.or_else(Error::into_outcome)
 }
@@ -252,7 +245,7 @@ fn style(rollout: &Rollout) -> Result<ReleaseStyle, WorkOutcome> {
     }
 }
 
-fn rollout_info(rollout: &Rollout, rollout_id: Option<String>) -> RolloutInfo {
+pub(super) fn rollout_info(rollout: &Rollout, rollout_id: Option<String>) -> RolloutInfo {
     RolloutInfo {
         namespace: rollout.namespace().unwrap_or_default(),
         name: rollout.name_any(),

@@ -86,6 +86,7 @@ pub fn observation(state: WorkloadState, metadata: &ObjectMeta) -> WorkloadObser
         update_revision: state.update_revision,
         update_pod_template_hash: state.update_pod_template_hash,
         stable_pod_template_hash: state.stable_pod_template_hash,
+        revision_label: state.revision_label,
         settled: state.settled,
         taken_over: state.taken_over,
         rollout_id: labels::rollout_id(metadata).map(str::to_owned),
@@ -158,6 +159,7 @@ mod tests {
             stable_pod_template_hash: "ha".into(),
             settled: true,
             taken_over: true,
+            revision_label: "pod-template-hash".into(),
         };
         let observed = observation(state.clone(), &metadata(&[(labels::ROLLOUT_ID, "r1")]));
         assert_eq!(observed.replicas, 5);

@@ -115,6 +115,7 @@ pub fn workload(replicas: u32) -> WorkloadObservation {
         update_revision: "v1".to_owned(),
         update_pod_template_hash: "hash-v1".to_owned(),
         stable_pod_template_hash: "hash-v1".to_owned(),
+        revision_label: "pod-template-hash".to_owned(),
         settled: true,
         taken_over: false,
         rollout_id: None,

@@ -136,6 +136,7 @@ impl exports::waxwing::plugin::workload::Guest for Hostile {
             stable_pod_template_hash: String::new(),
             settled: true,
             taken_over: false,
+            revision_label: String::new(),
         })
     }
 
