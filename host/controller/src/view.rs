@@ -27,6 +27,9 @@ pub struct RolloutView {
     pub current_step: i32,
     pub step_state: String,
     pub steps: Vec<StepView>,
+    /// Each route and the Services it moves traffic between:
+    /// `Ingress web (nginx): web -> web-canary`.
+    pub routes: Vec<String>,
     pub stable_revision: String,
     pub canary_revision: String,
     pub pods: Vec<PodView>,
@@ -37,6 +40,7 @@ pub struct RolloutView {
 pub struct StepView {
     pub index: usize,
     pub replicas: String,
+    /// The step's share of requests (`20%`) or `N matches`.
     pub traffic: Option<String>,
     /// `manual`, `<n>s`, or `none` (a last step of 100%).
     pub pause: String,
@@ -116,6 +120,21 @@ impl RolloutView {
                 .enumerate()
                 .map(|(i, step)| StepView::new(i + 1, step, steps.len(), current, completed))
                 .collect(),
+            routes: crate::reconcile::traffic::routes::of(rollout)
+                .iter()
+                .map(|route| {
+                    let class = route
+                        .class_type
+                        .as_ref()
+                        .map_or(String::new(), |class| format!(" ({class})"));
+                    format!(
+                        "{}{class}: {} -> {}",
+                        route.describe(),
+                        route.stable_service,
+                        route.canary_service
+                    )
+                })
+                .collect(),
             stable_revision,
             canary_revision,
             pods,
@@ -163,6 +182,9 @@ impl RolloutView {
                 "│  {marker} {}  replicas {}{traffic}  pause {}{state}",
                 step.index, step.replicas, step.pause
             );
+        }
+        for route in &self.routes {
+            let _ = writeln!(out, "├─ Route  {route}");
         }
         let _ = writeln!(out, "├─ Revisions");
         for (role, revision) in [
@@ -228,7 +250,10 @@ impl StepView {
         Self {
             index,
             replicas,
-            traffic: step.traffic_routing_strategy.traffic.clone(),
+            traffic: match step.traffic_routing_strategy.matches.len() {
+                0 => step.traffic_routing_strategy.traffic.clone(),
+                n => Some(format!("{n} matches")),
+            },
             pause,
             status,
         }
@@ -357,6 +382,29 @@ mod tests {
         assert!(text.contains("NotReady  batch 2  rollout-id r2"), "{text}");
         assert!(!text.contains('\x1b'), "colours without a terminal: {text}");
         assert!(view.render(true).contains('\x1b'));
+    }
+
+    #[test]
+    fn shows_each_route_and_the_traffic_of_each_step() {
+        let mut rollout = rollout();
+        let canary = rollout.spec.strategy.canary.as_mut().unwrap();
+        canary.steps[0].traffic_routing_strategy.traffic = Some("10%".into());
+        canary.steps[1].traffic_routing_strategy.matches = vec![Default::default()];
+        canary.traffic_routings = serde_json::from_value(json!([
+            {"service": "web", "ingress": {"name": "web"}, "gateway": {"httpRouteName": "web"}}
+        ]))
+        .unwrap();
+        let text = RolloutView::new(&rollout, &[]).render(false);
+        assert!(
+            text.contains("├─ Route  Ingress web (nginx): web -> web-canary"),
+            "{text}"
+        );
+        assert!(
+            text.contains("├─ Route  HTTPRoute web: web -> web-canary"),
+            "{text}"
+        );
+        assert!(text.contains("replicas 20%  traffic 10%"), "{text}");
+        assert!(text.contains("replicas 40%  traffic 1 matches"), "{text}");
     }
 
     #[test]

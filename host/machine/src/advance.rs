@@ -272,6 +272,24 @@ impl Advancer<'_> {
                 return;
             }
         }
+        match (work, purpose) {
+            (Work::RouteTraffic(plan), _) => {
+                let (step, steps) = self.position();
+                let share = match plan.weight {
+                    Some(weight) if plan.matches.is_empty() => format!("{weight}% of requests go"),
+                    _ => format!("requests matching {} rule(s) go", plan.matches.len()),
+                };
+                self.events.push(Event::normal(
+                    EventReason::TrafficRouted,
+                    format!("step({step}/{steps}): {share} to the new revision"),
+                ));
+            }
+            (Work::RestoreTraffic, _) => self.events.push(Event::normal(
+                EventReason::TrafficRestored,
+                "every route sends all requests to the stable revision again".to_owned(),
+            )),
+            _ => {}
+        }
         match purpose {
             Purpose::Step(StepState::BeforeStepUpgrade) => self.set_state(StepState::StepUpgrade),
             Purpose::Step(StepState::StepTrafficRouting) => {

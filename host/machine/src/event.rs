@@ -59,6 +59,10 @@ pub enum EventReason {
     StepPaused,
     /// A step is done; the release moves to the next step or completes.
     StepReady,
+    /// A step's routing is in place and proxies have had the grace period to pick it up.
+    TrafficRouted,
+    /// Every route sends all traffic to the stable revision again.
+    TrafficRestored,
     /// A person moved the release to another step through `nextStepIndex`.
     StepJumped,
     /// The steps changed during the release; it continues from the matching step.
@@ -96,6 +100,8 @@ impl EventReason {
             Self::StepUpgraded => "StepUpgraded",
             Self::StepPaused => "StepPaused",
             Self::StepReady => "StepReady",
+            Self::TrafficRouted => "TrafficRouted",
+            Self::TrafficRestored => "TrafficRestored",
             Self::StepJumped => "StepJumped",
             Self::RolloutPlanChanged => "RolloutPlanChanged",
             Self::RolloutPaused => "RolloutPaused",

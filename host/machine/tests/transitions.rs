@@ -518,7 +518,10 @@ fn a_rollback_cancels_and_finalises_traffic_first() {
     workload.update_revision = "v1".to_owned();
     let (plan, transition) = world.reconcile(done);
     assert_eq!(plan.work, Work::RestoreTraffic);
-    assert_eq!(reasons_of(&transition), [EventReason::RolloutRolledBack]);
+    assert_eq!(
+        reasons_of(&transition),
+        [EventReason::RolloutRolledBack, EventReason::TrafficRestored]
+    );
     assert_eq!(world.progressing_reason(), Some(reasons::CANCELLING));
     let (plan, transition) = world.reconcile(done);
     assert_eq!(
@@ -585,7 +588,10 @@ fn a_newer_revision_restores_traffic_then_restarts() {
     assert_eq!(plan.work, Work::RestoreTraffic);
     let (plan, transition) = world.reconcile(done);
     assert_eq!(plan.work, Work::RestoreTraffic);
-    assert_eq!(reasons_of(&transition), [EventReason::RolloutRestarted]);
+    assert_eq!(
+        reasons_of(&transition),
+        [EventReason::TrafficRestored, EventReason::RolloutRestarted]
+    );
     assert!(transition.status.canary_status.is_none());
     assert_eq!(world.progressing_reason(), Some(reasons::INITIALIZING));
     world.settle();
@@ -880,7 +886,12 @@ fn an_abort_restores_traffic_and_waits_for_a_person() {
     let (plan, transition) = world.reconcile(done);
     assert_eq!(
         reasons_of(&transition),
-        [EventReason::RolloutResumed, EventReason::StepReady]
+        [
+            EventReason::RolloutResumed,
+            EventReason::StepReady,
+            // Step 2 routes nothing: what step 1 routed is cleared before its pods move.
+            EventReason::TrafficRestored
+        ]
     );
     assert_eq!(
         plan.work,

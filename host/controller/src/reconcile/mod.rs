@@ -27,7 +27,7 @@ mod plugin_call;
 mod policies;
 mod reads;
 mod status;
-mod traffic;
+pub(crate) mod traffic;
 mod triggers;
 mod work;
 mod workload;

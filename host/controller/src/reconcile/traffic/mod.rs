@@ -12,7 +12,7 @@
 //! Each call makes at most one round of changes and reports them as pending: the machine then
 //! restarts the grace period, so proxies catch up with every change before the next.
 
-mod routes;
+pub(crate) mod routes;
 mod services;
 
 use std::collections::BTreeSet;
