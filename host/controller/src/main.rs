@@ -9,6 +9,7 @@ mod ops;
 mod plugin_config;
 mod reconcile;
 mod telemetry;
+mod undo;
 mod view;
 mod webhook;
 
@@ -57,6 +58,9 @@ enum Command {
     Pause(ops::Target),
     /// Resume a paused Rollout.
     Resume(ops::Target),
+    /// Put the workload's pod template back to the stable revision of the release in progress;
+    /// the Rollout then cancels the release, traffic back to stable first.
+    Undo(ops::Target),
     /// Print where a release is; with --watch, follow it and exit 0 when it completes and
     /// non-zero when it is cancelled or disabled (for CI pipelines).
     Status(ops::StatusArgs),
@@ -137,6 +141,7 @@ fn main() -> ExitCode {
         Command::Pause(target) => ops::set_paused(target, true),
         Command::Resume(target) => ops::set_paused(target, false),
         Command::Status(args) => ops::status(args),
+        Command::Undo(target) => undo::undo(target),
     };
     match result {
         Ok(code) => code,

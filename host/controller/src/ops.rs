@@ -136,17 +136,21 @@ pub struct StatusArgs {
     pub timeout: u64,
 }
 
-async fn client() -> anyhow::Result<Client> {
+pub(crate) async fn client() -> anyhow::Result<Client> {
     Client::try_default()
         .await
         .context("cannot reach the Kubernetes API (is KUBECONFIG set?)")
 }
 
-fn namespace_of(client: &Client, namespace: Option<String>) -> String {
+pub(crate) fn namespace_of(client: &Client, namespace: Option<String>) -> String {
     namespace.unwrap_or_else(|| client.default_namespace().to_owned())
 }
 
-async fn read(api: &Api<Rollout>, namespace: &str, name: &str) -> anyhow::Result<Rollout> {
+pub(crate) async fn read(
+    api: &Api<Rollout>,
+    namespace: &str,
+    name: &str,
+) -> anyhow::Result<Rollout> {
     api.get_opt(name)
         .await
         .with_context(|| format!("cannot read rollout {namespace}/{name}"))?
@@ -210,7 +214,10 @@ pub fn get(args: GetArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The Rollout's workload, whatever its kind; `None` when it or its kind does not exist.
-async fn workload(client: &Client, rollout: &Rollout) -> anyhow::Result<Option<DynamicObject>> {
+pub(crate) async fn workload(
+    client: &Client,
+    rollout: &Rollout,
+) -> anyhow::Result<Option<DynamicObject>> {
     let reference = &rollout.spec.workload_ref;
     let (group, version) = reference
         .api_version

@@ -51,7 +51,8 @@ pub struct PluginEntry {
     pub limits: LimitsConfig,
     #[serde(default)]
     pub grants: Grants,
-    /// Settings handed to a policy plugin under the step's own.
+    /// Settings handed to the plugin: a policy plugin gets them under the step's own, a traffic
+    /// plugin under the route's fields (`traffic-context.config`).
     #[serde(default = "empty_object")]
     pub config: serde_json::Value,
 }

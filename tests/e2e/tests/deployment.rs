@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use serde_json::json;
+use waxwing_e2e::cli::{waxwing, waxwing_bin, waxwing_output};
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
 use waxwing_e2e::k8s_openapi::api::coordination::v1::Lease;
 use waxwing_e2e::kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams};
@@ -598,37 +599,6 @@ async fn a_killed_controller_resumes_where_it_was() -> Result<()> {
     );
     handed_back(&s).await?;
     s.ns.cleanup().await
-}
-
-/// The `waxwing` binary `make up` runs.
-fn waxwing_bin() -> String {
-    std::env::var("WAXWING_BIN").unwrap_or_else(|_| {
-        waxwing_e2e::repo_root()
-            .join("target/debug/waxwing")
-            .display()
-            .to_string()
-    })
-}
-
-/// Runs the `waxwing` binary with the test cluster's kubeconfig; fails unless it exits 0.
-/// Returns its standard output.
-async fn waxwing(args: &[&str]) -> Result<String> {
-    let out = waxwing_output(args).await?;
-    ensure!(
-        out.status.success(),
-        "waxwing {args:?}: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-async fn waxwing_output(args: &[&str]) -> Result<std::process::Output> {
-    Ok(tokio::process::Command::new(waxwing_bin())
-        .args(args)
-        .env("KUBECONFIG", waxwing_e2e::kubeconfig_path())
-        .output()
-        .await?)
 }
 
 /// The command line a person or a pipeline uses: get (tree and JSON), pause, resume, status.
