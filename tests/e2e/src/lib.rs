@@ -41,7 +41,9 @@ pub use k8s_openapi;
 pub use kube;
 pub use waxwing_api;
 
+pub mod cli;
 pub mod rollout;
+pub mod traffic;
 
 /// Default timeout of the wait helpers.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
