@@ -13,4 +13,4 @@ deploy-check: tools-build ## Lint and render deploy/ (chart, kustomize, KubeVela
 	@$(DEPLOY_SCRIPTS)/check.sh
 
 helm-crds: ## Copy deploy/crds into the Helm chart's crds/ (after `make crds`).
-	@deploy/helm/sync-crds.sh
+	@deploy/sync-crds.sh
