@@ -10,6 +10,7 @@ UNIT_TEST_FLAGS := --workspace --exclude waxwing-e2e
 include mk/cluster.mk
 include mk/dev.mk
 include mk/deploy.mk
+include mk/examples.mk
 
 .PHONY: help
 help: ## List the targets.
@@ -33,14 +34,14 @@ wit-bindings: ## Check that Python and JavaScript guests can generate bindings f
 	scripts/check-wit-bindings.sh
 
 .PHONY: crds
-crds: ## Regenerate deploy/crds from the Rust API types, and the Helm chart's copy.
+crds: ## Regenerate deploy/crds from the Rust API types, and the copies in the chart and manifests.
 	$(CARGO) run --locked -q -p waxwing -- crds --write deploy/crds
-	@deploy/helm/sync-crds.sh
+	@deploy/sync-crds.sh
 
 .PHONY: test
 # deploy-check comes after the e2e tests: its v1alpha1 dry runs go through the running
 # controller's conversion webhook.
-test: lint unit wit-bindings test-e2e deploy-check ## Everything CI runs: lint, unit tests, bindings check, e2e on a local cluster, deploy/ checks.
+test: lint unit wit-bindings examples-check test-e2e deploy-check ## Everything CI runs: lint, unit tests, bindings check, example plugins, e2e on a local cluster, deploy/ checks.
 
 .PHONY: bench
 bench: ## Criterion benchmarks (plugin call vs native, compile and cached-load times).

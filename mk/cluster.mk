@@ -22,5 +22,5 @@ cluster-down: ## Stop the recorded cluster processes and remove the cluster stat
 cluster-status: ## Pids, RSS and health of the running local cluster.
 	@$(CLUSTER_SCRIPTS)/status.sh
 
-test-e2e: up ## E2E tests (crate waxwing-e2e) against the local cluster.
+test-e2e: up examples ## E2E tests (crate waxwing-e2e) against the local cluster.
 	KUBECONFIG=$(CLUSTER_STATE)/kubeconfig $(CARGO) test --locked -p waxwing-e2e -- --test-threads=$(E2E_THREADS)

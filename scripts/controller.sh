@@ -9,7 +9,9 @@
 #   scripts/controller.sh stop      SIGTERM
 #
 # Env: WAXWING_BIN (default <cargo target dir>/debug/waxwing), WAXWING_PORT_BASE (metrics on
-#      base+90, webhooks on base+91), WAXWING_LEASE_SECONDS (default 5), RUST_LOG.
+#      base+90, webhooks on base+91), WAXWING_LEASE_SECONDS (default 5), RUST_LOG,
+#      WAXWING_KUBECONFIG (the controller's credentials, default the cluster admin's; the e2e
+#      test of deploy/manifests' RBAC runs it with the ServiceAccount's token).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/cluster/lib.sh"
 
@@ -32,7 +34,7 @@ start() {
   stop_daemon waxwing || true
   "${KUBECTL[@]}" apply --server-side --force-conflicts -f "$REPO_ROOT/deploy/crds/" >/dev/null
   "${KUBECTL[@]}" create namespace "$NAMESPACE" --dry-run=client -o yaml | "${KUBECTL[@]}" apply -f - >/dev/null
-  KUBECONFIG="$STATE_DIR/kubeconfig" start_daemon waxwing "$BIN" controller \
+  KUBECONFIG="${WAXWING_KUBECONFIG:-$STATE_DIR/kubeconfig}" start_daemon waxwing "$BIN" controller \
     --namespace "$NAMESPACE" --metrics-addr "$METRICS_ADDR" --webhook-addr "$WEBHOOK_ADDR" \
     --lease-duration-seconds "$LEASE_SECONDS" \
     || die "waxwing exited at once: see $LOGS/waxwing.log"

@@ -26,6 +26,7 @@ if [ -f "$STATE_DIR/etcd-dir" ]; then
   case "$d" in /dev/shm/waxwing-etcd-* | "$STATE_DIR"/*) rm -rf "$d" ;; *) [ -n "${WAXWING_ETCD_DIR:-}" ] && [ "$d" = "$WAXWING_ETCD_DIR" ] && rm -rf "$d" ;; esac
 fi
 rm -rf "$PIDS" "$STATE_DIR/pki" "$STATE_DIR/kruise-certs" "$STATE_DIR/etcd-data" "$STATE_DIR/etcd-dir" \
-  "$STATE_DIR/kubeconfig" "$STATE_DIR/env" "$STATE_DIR/kwok.yaml" "$STATE_DIR/nodes.yaml" "$STATE_DIR/kruise-webhooks.yaml"
+  "$STATE_DIR/kubeconfig" "$STATE_DIR/env" "$STATE_DIR/kwok.yaml" "$STATE_DIR/nodes.yaml" "$STATE_DIR/kruise-webhooks.yaml" \
+  "$STATE_DIR/virtualservice-crd.yaml"
 if [ -z "${KEEP_LOGS:-}" ] && [ "${WAXWING_DOWN_RM_LOGS:-0}" = 1 ]; then rm -rf "$STATE_DIR/logs"; fi
 log "cluster down: stopped $stopped process(es), removed state in $STATE_DIR (logs kept in $STATE_DIR/logs)"

@@ -66,6 +66,19 @@ mod_dir() {
   printf '%s\n' "$dir"
 }
 
+# crd_doc FILE NAME: prints the document of the multi-document YAML FILE (documents separated by
+# "---" lines) whose metadata.name is NAME; fails when there is none.
+crd_doc() {
+  awk -v want="$2" '
+    function flush() { if (found) { printf "%s", doc; done = 1 } doc = ""; found = 0; meta = 0 }
+    /^---[[:space:]]*$/ { flush(); if (done) exit; next }
+    { doc = doc $0 "\n" }
+    /^[^ #]/ { meta = ($0 ~ /^metadata:[[:space:]]*$/) }
+    meta && $0 == "  name: " want { found = 1 }
+    END { if (!done) flush(); exit !done }
+  ' "$1"
+}
+
 pid_alive() { # NAME -> true if the recorded process is still the one we started
   local f="$PIDS/$1.pid" pid start
   [ -f "$f" ] || return 1

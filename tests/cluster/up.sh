@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start the local test control plane: etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kwok (fake nodes and pods), Gateway API + Kruise CRDs, kruise-manager.
+# kube-scheduler, kwok (fake nodes and pods), Gateway API + Kruise + Istio VirtualService CRDs,
+# kruise-manager.
 # Idempotent: a healthy running cluster is detected and reused. On failure everything it
 # started is stopped again, and the failing component's log is named.
 #
@@ -260,10 +261,16 @@ for f in "$GW_SRC"/config/crd/standard/*.yaml "$KR_SRC"/config/crd/bases/*.yaml;
   case "$(basename "$f")" in kustomization.yaml) continue ;; esac
   crd_args+=(-f "$f")
 done
+# Istio's CRDs come as one file: only VirtualService is installed.
+IS_SRC="$(mod_dir "istio.io/api@$ISTIO_API_VERSION")"
+VS_CRD="$STATE_DIR/virtualservice-crd.yaml"
+crd_doc "$IS_SRC/kubernetes/customresourcedefinitions.gen.yaml" virtualservices.networking.istio.io >"$VS_CRD" \
+  || fail crds "istio.io/api@$ISTIO_API_VERSION has no CRD virtualservices.networking.istio.io"
+crd_args+=(-f "$VS_CRD")
 # kwok's default StorageClass "kwok-volume": its volume stages provision and bind PVs
 # (StatefulSet volumeClaimTemplates work).
 crd_args+=(-f "$S/volume/fast/storage-class.yaml")
-log "installing Gateway API $GATEWAY_API_VERSION (standard) and Kruise $KRUISE_VERSION CRDs, StorageClass kwok-volume"
+log "installing Gateway API $GATEWAY_API_VERSION (standard), Kruise $KRUISE_VERSION and Istio $ISTIO_API_VERSION VirtualService CRDs, StorageClass kwok-volume"
 "${KUBECTL[@]}" apply --server-side --force-conflicts "${crd_args[@]}" >"$LOGS/crds.log" 2>&1 \
   || fail crds "kubectl apply of the CRDs failed"
 crds_established() { # every CRD has condition Established=True

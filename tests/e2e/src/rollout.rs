@@ -58,6 +58,12 @@ impl Scenario {
     /// Run `scripts/controller.sh <action>` (`kill`, `start`, ...) on the shared controller.
     /// Only for an [`exclusive`](Self::exclusive) scenario.
     pub async fn controller(&self, action: &str) -> Result<()> {
+        self.controller_with(action, &[]).await
+    }
+
+    /// [`controller`](Self::controller) with environment variables for the script
+    /// (`WAXWING_KUBECONFIG`...).
+    pub async fn controller_with(&self, action: &str, env: &[(&str, &str)]) -> Result<()> {
         anyhow::ensure!(
             self._exclusive.is_some(),
             "only an exclusive scenario may {action} the shared controller"
@@ -65,6 +71,7 @@ impl Scenario {
         let script = crate::repo_root().join("scripts/controller.sh");
         let status = tokio::process::Command::new(&script)
             .arg(action)
+            .envs(env.iter().copied())
             .status()
             .await
             .with_context(|| format!("running {}", script.display()))?;

@@ -39,13 +39,19 @@ use super::work::{Env, rollout_info};
 /// unknown ingress class): the controller does not watch those objects.
 const FIX_RETRY: Duration = Duration::from_secs(30);
 
-/// Before a step that routes traffic moves any pod: every route accepts the routing, and the
-/// stable Service selects only stable pods.
+/// Before a step that routes traffic moves any pod: the stable Services exist, every route
+/// accepts the routing, and the stable Service selects only stable pods.
 pub async fn prepare(env: &Env<'_>) -> Result<WorkOutcome, Error> {
     let routings = match resolve(env) {
         Ok(routings) => routings,
         Err(failed) => return Ok(failed),
     };
+    let api = services_api(env);
+    for name in stable_services(&routings) {
+        if let Err(failed) = stable_service(&api, env, &name).await? {
+            return Ok(failed);
+        }
+    }
     for routing in &routings {
         // The same check the routing makes later, with no traffic for the canary: a route the
         // plugin cannot handle fails now, before a pod or a Service changed.
