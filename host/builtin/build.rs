@@ -15,6 +15,7 @@ const BUILTINS: &[(&str, &str, &str)] = &[
     ("deployment", "deployment", "Workload"),
     ("cloneset", "cloneset", "Workload"),
     ("statefulset", "statefulset", "Workload"),
+    ("ingress", "ingress", "Traffic"),
     ("pause", "pause", "Policy"),
 ];
 

@@ -64,10 +64,14 @@ fn check_fixtures(name: &str) {
 #[test]
 fn the_builtins_are_embedded_and_on_disk() {
     let names: Vec<&str> = BUILTINS.iter().map(|(n, _, _)| *n).collect();
-    assert_eq!(names, ["deployment", "cloneset", "statefulset", "pause"]);
+    assert_eq!(
+        names,
+        ["deployment", "cloneset", "statefulset", "ingress", "pause"]
+    );
     assert_eq!(builtin_world("deployment"), Some(World::Workload));
     assert_eq!(builtin_world("cloneset"), Some(World::Workload));
     assert_eq!(builtin_world("statefulset"), Some(World::Workload));
+    assert_eq!(builtin_world("ingress"), Some(World::Traffic));
     assert_eq!(builtin_world("pause"), Some(World::Policy));
     assert!(builtin("nginx").is_none());
     for (name, _, wasm) in BUILTINS {
@@ -84,7 +88,7 @@ fn the_default_configuration_serves_every_builtin() {
     assert!(report.is_clean(), "{report:?}");
     assert_eq!(
         report.loaded,
-        ["deployment", "cloneset", "statefulset", "pause"]
+        ["deployment", "cloneset", "statefulset", "ingress", "pause"]
     );
     let set = registry.current();
     for (api_version, kind, plugin) in [
@@ -94,6 +98,12 @@ fn the_default_configuration_serves_every_builtin() {
         ("apps.kruise.io/v1beta1", "StatefulSet", "statefulset"),
     ] {
         assert_eq!(set.workload(api_version, kind).unwrap().id().name, plugin);
+    }
+    for class in [None, Some("nginx"), Some("aliyun-alb")] {
+        let ingress = set
+            .traffic("networking.k8s.io/v1", "Ingress", class)
+            .unwrap();
+        assert_eq!(ingress.plugin.id().name, "ingress");
     }
     assert_eq!(set.policy("pause").unwrap().plugin.id().name, "pause");
     assert!(DEFAULT_PLUGINS_YAML.contains("builtin:deployment"));
@@ -117,6 +127,11 @@ fn statefulset_passes_its_golden_fixtures() {
 #[test]
 fn pause_passes_its_golden_fixtures() {
     check_fixtures("pause");
+}
+
+#[test]
+fn ingress_passes_its_golden_fixtures() {
+    check_fixtures("ingress");
 }
 
 #[test]

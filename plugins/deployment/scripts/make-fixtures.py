@@ -313,9 +313,12 @@ def replica_set(
     owner_uid=UID,
     born="2025-02-28T16:01:55Z",
     name=None,
+    ready=None,
+    min_ready=None,
 ):
     available = replicas if available is None else available
     created = replicas if created is None else created
+    ready = available if ready is None else ready
     tpl = copy.deepcopy(pod_template)
     tpl["metadata"]["labels"]["pod-template-hash"] = pod_hash
     return {
@@ -339,11 +342,12 @@ def replica_set(
             "replicas": replicas,
             "selector": {"matchLabels": {"app": "web", "tier": "frontend", "pod-template-hash": pod_hash}},
             "template": tpl,
+            **({} if min_ready is None else {"minReadySeconds": min_ready}),
         },
         "status": {
             "replicas": created,
             "fullyLabeledReplicas": created,
-            "readyReplicas": available,
+            "readyReplicas": ready,
             "availableReplicas": available,
             "observedGeneration": 4,
         },
@@ -433,7 +437,7 @@ def canary_rs(pod_template, replicas, **kwargs):
     )
 
 
-def ctx(style, batch_index, step, planned, *, tolerated=0, rollout=ROLLOUT, metadata=""):
+def ctx(style, batch_index, step, planned, *, tolerated=0, rollout=ROLLOUT, metadata="", update=C2):
     kind, value = step
     return {
         "rollout": rollout,
@@ -443,7 +447,7 @@ def ctx(style, batch_index, step, planned, *, tolerated=0, rollout=ROLLOUT, meta
         "planned-replicas": planned,
         "tolerated-failures": tolerated,
         "stable-revision": H1,
-        "update-revision": C2,
+        "update-revision": update,
         "pod-template-metadata": metadata,
     }
 
@@ -797,14 +801,6 @@ case(
     ok(None),
 )
 
-case(
-    "takeover-blue-green",
-    "blue-green is not implemented for Deployments",
-    "takeover",
-    {"rollout": ROLLOUT, "style": "blue-green", "old": deployment(V1), "new": deployment(V2)},
-    err("invalid-input", "blue-green"),
-)
-
 # ---------------------------------------------------------------------------------------------
 # release-batch, partition style
 
@@ -1054,14 +1050,6 @@ case(
         ),
     },
     err("invalid-input", f"ReplicaSet web-{C2} exists but does not belong to Deployment web"),
-)
-
-case(
-    "release-blue-green",
-    "blue-green is not implemented for Deployments",
-    "release-batch",
-    {"ctx": ctx("blue-green", 0, ("percent", 20), 1), "objects": objects(held_canary(V2), replica_set(V1, H1, 5))},
-    err("invalid-input", "blue-green"),
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -1538,6 +1526,758 @@ case(
     "canary: no marks and no canary left, finalize is done",
     "finalize",
     {"ctx": ctx("canary", 4, ("percent", 100), 5), "objects": objects(deployment(V2), replica_set(V2, H2, 5, revision=4))},
+    ok([]),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# blue-green style: the Deployment's own rolling update, bounded so it only adds the batch's new
+# pods (maxSurge = batch, maxUnavailable 0, minReadySeconds/progressDeadlineSeconds near MaxInt32
+# so new pods never count as available); the settings it replaced recorded in Kruise's
+# original-deployment-strategy annotation; HPAs pointed away from the Deployment meanwhile.
+
+ORIGINAL = "rollouts.kruise.io/original-deployment-strategy"
+MAX_PROGRESS = 2**31 - 1
+MAX_READY = MAX_PROGRESS - 1
+HPA_DISABLED = "-DisableByRollout"
+
+
+def compact(value):
+    return json.dumps(value, separators=(",", ":"))
+
+
+# What the webhook records for the realistic Deployment: its 25%/25% and Kubernetes' 600 s.
+DEFAULT_ORIGINAL = compact({"maxUnavailable": "25%", "maxSurge": "25%", "progressDeadlineSeconds": 600})
+BOUND_SPEC = {
+    "minReadySeconds": MAX_READY,
+    "progressDeadlineSeconds": MAX_PROGRESS,
+    "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+}
+
+
+def bounded(pod_template, replicas=5, *, surge, paused, stable_label=H1, original=DEFAULT_ORIGINAL, **kwargs):
+    """A Deployment held by a blue-green release: marked, recorded, bounded at `surge`."""
+    d = deployment(
+        pod_template,
+        replicas,
+        paused=paused,
+        rolling_update={"maxSurge": surge, "maxUnavailable": 0},
+        annotations={IN_PROGRESSING: MARK, ORIGINAL: original},
+        labels={STABLE_LABEL: stable_label} if stable_label else None,
+        **kwargs,
+    )
+    d["spec"]["minReadySeconds"] = MAX_READY
+    d["spec"]["progressDeadlineSeconds"] = MAX_PROGRESS
+    return d
+
+
+def stable_rs(replicas=5, **kwargs):
+    """The stable ReplicaSet during the release: its pods ready but, at the bounded
+    minReadySeconds, never available."""
+    return replica_set(V1, H1, replicas, available=0, min_ready=MAX_READY, **kwargs)
+
+
+def new_rs(pod_template, pod_hash, replicas, *, ready=None, revision=4, born="2025-03-01T10:00:00Z", **kwargs):
+    """A ReplicaSet the plugin created for the template: the controller synced the bounded
+    minReadySeconds to it, so its pods are ready at most, never available."""
+    return replica_set(
+        pod_template,
+        pod_hash,
+        replicas,
+        available=0,
+        ready=replicas if ready is None else ready,
+        min_ready=MAX_READY,
+        revision=revision,
+        born=born,
+        **kwargs,
+    )
+
+
+def hpa(name, target_name, *, kind="Deployment"):
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {
+            "name": name,
+            "namespace": NS,
+            "uid": f"hpa-{name}-0000-4000-8000-000000000000",
+            "resourceVersion": "918301",
+            "creationTimestamp": "2025-02-10T09:12:45Z",
+        },
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": target_name},
+            "minReplicas": 5,
+            "maxReplicas": 20,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                }
+            ],
+        },
+        "status": {"currentReplicas": 5, "desiredReplicas": 5},
+    }
+
+
+def retarget_hpa(name, target_name):
+    return merge_patch(
+        "HorizontalPodAutoscaler",
+        name,
+        {"spec": {"scaleTargetRef": {"name": target_name}}},
+        api_version="autoscaling/v2",
+    )
+
+
+def set_min_ready(name, seconds):
+    return merge_patch("ReplicaSet", name, {"spec": {"minReadySeconds": seconds}})
+
+
+def bluegreen_rs_apply(pod_template, pod_hash, *, revision, max_replicas):
+    """The new ReplicaSet the plugin creates, empty, for the controller to scale: named and
+    labelled with the template's content hash, the Deployment's annotations copied as the
+    controller copies them, the bounded minReadySeconds."""
+    labels = {"app": "web", "tier": "frontend", "pod-template-hash": pod_hash}
+    return {
+        "apply": {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": f"web-{pod_hash}",
+                "namespace": NS,
+                "labels": labels,
+                "annotations": {
+                    "shop.example.com/owner": "storefront-team",
+                    IN_PROGRESSING: MARK,
+                    ORIGINAL: DEFAULT_ORIGINAL,
+                    "deployment.kubernetes.io/revision": str(revision),
+                    "deployment.kubernetes.io/desired-replicas": "5",
+                    "deployment.kubernetes.io/max-replicas": str(max_replicas),
+                },
+                "ownerReferences": [owner("Deployment", NAME, UID)],
+            },
+            "spec": {
+                "replicas": 0,
+                "minReadySeconds": MAX_READY,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    **copy.deepcopy(pod_template),
+                    "metadata": {"labels": labels, "annotations": pod_template["metadata"]["annotations"]},
+                },
+            },
+        }
+    }
+
+
+HANDED_BACK = {
+    "metadata": {"annotations": {IN_PROGRESSING: None}, "labels": {STABLE_LABEL: None}},
+    "spec": {
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+        "minReadySeconds": 0,
+        "progressDeadlineSeconds": 600,
+    },
+}
+
+case(
+    "bluegreen-related-objects",
+    "blue-green: while the Deployment carries the release's record, every HPA of the namespace is "
+    "asked for too (HPAs have no labels to select by; the plugin keeps those targeting the "
+    "Deployment)",
+    "related-objects",
+    {"workload": bounded(V2, surge=1, paused=True)},
+    ok(
+        [
+            {"api-version": "apps/v1", "kind": "ReplicaSet", "label-selector": "app=web,tier=frontend"},
+            {"api-version": "v1", "kind": "Pod", "label-selector": "app=web,tier=frontend"},
+            {"api-version": "apps/v1", "kind": "Deployment", "label-selector": f"{CANARY_LABEL}=web"},
+            {"api-version": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "label-selector": ""},
+        ]
+    ),
+)
+
+# --- takeover
+
+case(
+    "bluegreen-takeover-start",
+    "blue-green, a new pod template: marked, the rolling settings recorded as Kruise records them, "
+    "bounded (maxSurge 1, maxUnavailable 0, minReadySeconds and progressDeadlineSeconds near "
+    "MaxInt32) and paused until the first batch",
+    "takeover",
+    {"rollout": ROLLOUT, "style": "blue-green", "old": deployment(V1), "new": deployment(V2)},
+    ok({"metadata": {"annotations": {IN_PROGRESSING: MARK, ORIGINAL: DEFAULT_ORIGINAL}}, "spec": {"paused": True, **BOUND_SPEC}}),
+)
+
+recreate_v1 = deployment(V1, strategy_type="Recreate", rolling_update=None)
+recreate_v1["spec"]["minReadySeconds"] = 10
+recreate_v2 = copy.deepcopy(recreate_v1)
+recreate_v2["spec"]["template"] = copy.deepcopy(V2)
+case(
+    "bluegreen-takeover-start-recreate",
+    "blue-green, a Recreate Deployment with minReadySeconds 10: the record keeps the type too, so "
+    "finalize gives the Deployment back exactly as it was",
+    "takeover",
+    {"rollout": ROLLOUT, "style": "blue-green", "old": recreate_v1, "new": recreate_v2},
+    ok(
+        {
+            "metadata": {
+                "annotations": {
+                    IN_PROGRESSING: MARK,
+                    ORIGINAL: compact({"minReadySeconds": 10, "progressDeadlineSeconds": 600, "type": "Recreate"}),
+                }
+            },
+            "spec": {"paused": True, **BOUND_SPEC},
+        }
+    ),
+)
+
+case(
+    "bluegreen-takeover-batch-changes-pass",
+    "blue-green: the batch's own update (maxSurge to the batch, unpaused) keeps the Deployment "
+    "bounded and passes unchanged",
+    "takeover",
+    {
+        "rollout": ROLLOUT,
+        "style": "blue-green",
+        "old": bounded(V2, surge=1, paused=True),
+        "new": bounded(V2, surge=2, paused=False),
+    },
+    ok(None),
+)
+
+case(
+    "bluegreen-takeover-continuous-release",
+    "blue-green: a newer template mid-release pauses the Deployment, as Kruise's webhook does, so "
+    "the controller neither creates its own ReplicaSet nor removes stable pods before the release "
+    "restarts",
+    "takeover",
+    {
+        "rollout": ROLLOUT,
+        "style": "blue-green",
+        "old": bounded(V2, surge=2, paused=False),
+        "new": bounded(V3, surge=2, paused=False),
+    },
+    ok({"spec": {"paused": True}}),
+)
+
+case(
+    "bluegreen-takeover-rollback",
+    "blue-green: the template back on the stable revision mid-release pauses the Deployment until "
+    "traffic is back on stable and finalize hands it back",
+    "takeover",
+    {
+        "rollout": ROLLOUT,
+        "style": "blue-green",
+        "old": bounded(V2, surge=2, paused=False),
+        "new": bounded(V1, surge=2, paused=False),
+    },
+    ok({"spec": {"paused": True}}),
+)
+
+reapplied_bg = bounded(V2, surge=2, paused=False)
+reapplied_bg["spec"]["strategy"]["rollingUpdate"] = {"maxSurge": 3, "maxUnavailable": 1}
+reapplied_bg["spec"]["minReadySeconds"] = 5
+reapplied_bg["spec"]["progressDeadlineSeconds"] = 600
+case(
+    "bluegreen-takeover-reapplied-manifest",
+    "blue-green: a GitOps tool re-applies the manifest with new settings mid-release: they are "
+    "recorded for finalize and the bounds come back, maxSurge at the batch's 2",
+    "takeover",
+    {"rollout": ROLLOUT, "style": "blue-green", "old": bounded(V2, surge=2, paused=False), "new": reapplied_bg},
+    ok(
+        {
+            "metadata": {
+                "annotations": {
+                    ORIGINAL: compact(
+                        {"maxUnavailable": 1, "maxSurge": 3, "minReadySeconds": 5, "progressDeadlineSeconds": 600}
+                    )
+                }
+            },
+            "spec": {**BOUND_SPEC, "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 2, "maxUnavailable": 0}}},
+        }
+    ),
+)
+
+# --- release-batch
+
+case(
+    "bluegreen-first-batch",
+    "blue-green, batch 1 of 2 new pods: the Deployment's HPA is disabled (not the ones of other "
+    "workloads), the stable-revision label written, maxSurge set to 2, the stable ReplicaSet's pods "
+    "made never-available (a rollback must not look saturated) and the new ReplicaSet created "
+    "empty while the Deployment is still paused",
+    "release-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("count", 2), 2),
+        "objects": objects(
+            bounded(V2, surge=1, paused=True, stable_label=None),
+            replica_set(V1, H1, 5),
+            pod(H1, "x7k2p", image_tag="1.4.2"),
+            hpa("web", "web"),
+            hpa("cart", "cart"),
+            hpa("web-statefulset", "web", kind="StatefulSet"),
+        ),
+    },
+    ok(
+        [
+            retarget_hpa("web", f"web{HPA_DISABLED}"),
+            merge_patch(
+                "Deployment",
+                NAME,
+                {"metadata": {"labels": {STABLE_LABEL: H1}}, "spec": {"strategy": {"rollingUpdate": {"maxSurge": 2}}}},
+            ),
+            set_min_ready(f"web-{H1}", MAX_READY),
+            bluegreen_rs_apply(V2, C2, revision=4, max_replicas=7),
+        ]
+    ),
+)
+
+case(
+    "bluegreen-first-batch-unpauses",
+    "blue-green, batch 1: the new ReplicaSet exists and the bound is at the batch, so the "
+    "Deployment is unpaused and its controller scales the new ReplicaSet to 2",
+    "release-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("count", 2), 2),
+        "objects": objects(
+            bounded(V2, surge=2, paused=True),
+            stable_rs(),
+            new_rs(V2, C2, 0),
+            hpa("web", f"web{HPA_DISABLED}"),
+        ),
+    },
+    ok([merge_patch("Deployment", NAME, {"spec": {"paused": False}})]),
+)
+
+case(
+    "bluegreen-later-batch",
+    "blue-green, batch 2 at 100%: only the bound moves, to 5; the old pods all stay",
+    "release-batch",
+    {
+        "ctx": ctx("blue-green", 1, ("percent", 100), 5),
+        "objects": objects(bounded(V2, surge=2, paused=False), stable_rs(), new_rs(V2, C2, 2)),
+    },
+    ok([merge_patch("Deployment", NAME, {"spec": {"strategy": {"rollingUpdate": {"maxSurge": 5}}}})]),
+)
+
+case(
+    "bluegreen-labels-new-pods",
+    "blue-green with a rollout id, batch 2: the pod created for batch 2 gets batch id 2, the "
+    "batch-1 pods keep theirs, stable pods get none",
+    "release-batch",
+    {
+        "ctx": ctx("blue-green", 1, ("percent", 100), 5, rollout=ROLLOUT_WITH_ID),
+        "objects": objects(
+            bounded(V2, surge=5, paused=False),
+            stable_rs(),
+            new_rs(V2, C2, 5, ready=2),
+            pod(H1, "x7k2p", image_tag="1.4.2"),
+            pod(C2, "b4n8q", labels=labelled(1), born="2025-03-01T10:00:05Z"),
+            pod(C2, "t9w3d", labels=labelled(1), born="2025-03-01T10:00:06Z"),
+            pod(C2, "m2c6v", ready=False, born="2025-03-01T10:20:00Z"),
+        ),
+    },
+    ok([label_pod(f"web-{C2}-m2c6v", 2)]),
+)
+
+case(
+    "bluegreen-scale-up-mid-release",
+    "blue-green, batch 1 at 40% while the Deployment grew from 5 to 10: the controller spread the "
+    "5 new pods proportionally (stable 9, new 3); the stable ReplicaSet goes back to all 10 before "
+    "the bound moves, or the new one would grow past the batch",
+    "release-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("percent", 40), 4),
+        "objects": objects(bounded(V2, 10, surge=2, paused=False), stable_rs(9), new_rs(V2, C2, 3)),
+    },
+    ok([scale_rs(f"web-{H1}", 10, 10, 4)]),
+)
+
+case(
+    "bluegreen-scale-up-raises-bound",
+    "blue-green, batch 1 at 40% of 10 once the stable ReplicaSet is back at 10: maxSurge goes to 4",
+    "release-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("percent", 40), 4),
+        "objects": objects(bounded(V2, 10, surge=2, paused=False), stable_rs(10), new_rs(V2, C2, 3)),
+    },
+    ok([merge_patch("Deployment", NAME, {"spec": {"strategy": {"rollingUpdate": {"maxSurge": 4}}}})]),
+)
+
+case(
+    "bluegreen-scale-down-mid-release",
+    "blue-green, batch 1 at 40% while the Deployment shrank from 10 to 5 (stable 6, new 3 after "
+    "the proportional scale-down): the stable ReplicaSet goes to 5, the new one keeps its 3",
+    "release-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("percent", 40), 2),
+        "objects": objects(bounded(V2, surge=4, paused=False), stable_rs(6), new_rs(V2, C2, 3)),
+    },
+    ok([scale_rs(f"web-{H1}", 5, 5, 3)]),
+)
+
+case(
+    "bluegreen-scale-down-keeps-new-pods",
+    "blue-green, batch 1 at 40% of 5 with 3 new pods: the bound is the 3 pods that exist, not the "
+    "2 planned, so no new pod is taken back",
+    "release-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("percent", 40), 2),
+        "objects": objects(bounded(V2, surge=4, paused=False), stable_rs(5), new_rs(V2, C2, 3)),
+    },
+    ok([merge_patch("Deployment", NAME, {"spec": {"strategy": {"rollingUpdate": {"maxSurge": 3}}}})]),
+)
+
+case(
+    "bluegreen-holds-an-unbounded-deployment",
+    "blue-green: a Deployment that escaped the webhook is marked, recorded, bounded and paused "
+    "before anything else",
+    "release-batch",
+    {"ctx": ctx("blue-green", 0, ("count", 1), 1), "objects": objects(deployment(V2), replica_set(V1, H1, 5))},
+    ok(
+        [
+            merge_patch(
+                "Deployment",
+                NAME,
+                {
+                    "metadata": {
+                        "annotations": {IN_PROGRESSING: MARK, ORIGINAL: DEFAULT_ORIGINAL},
+                        "labels": {STABLE_LABEL: H1},
+                    },
+                    "spec": {"paused": True, **BOUND_SPEC},
+                },
+            )
+        ]
+    ),
+)
+
+case(
+    "bluegreen-zero-replicas",
+    "blue-green with a Deployment scaled to zero: nothing to release",
+    "release-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("percent", 20), 1),
+        "objects": objects(bounded(V2, 0, surge=1, paused=True), replica_set(V1, H1, 0)),
+    },
+    ok([]),
+)
+
+# --- continuous release: the user moved to V3 while V2 was being released (stable V1)
+
+case(
+    "bluegreen-continuous-pauses-first",
+    "blue-green, restarted on a third revision, with the middle revision's pods still there and "
+    "the Deployment not paused: it is paused before anything is scaled",
+    "release-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("percent", 20), 1, update=C3),
+        "objects": objects(bounded(V3, surge=2, paused=False), stable_rs(), new_rs(V2, C2, 2)),
+    },
+    ok([merge_patch("Deployment", NAME, {"spec": {"paused": True}})]),
+)
+
+case(
+    "bluegreen-continuous-scales-down-middle",
+    "blue-green, restarted on a third revision (three ReplicaSets: stable V1, abandoned V2, no V3 "
+    "yet): the abandoned revision's pods go first, the stable ones stay",
+    "release-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("percent", 20), 1, update=C3),
+        "objects": objects(
+            bounded(V3, surge=2, paused=True),
+            stable_rs(),
+            new_rs(V2, C2, 2),
+            hpa("web", f"web{HPA_DISABLED}"),
+        ),
+    },
+    ok([scale_rs(f"web-{C2}", 0, 5, 1)]),
+)
+
+case(
+    "bluegreen-continuous-creates-new-replica-set",
+    "blue-green, restarted on a third revision, the abandoned ReplicaSet at zero: the bound goes to "
+    "the new batch and the third revision's ReplicaSet is created, empty, with the next revision",
+    "release-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("percent", 20), 1, update=C3),
+        "objects": objects(bounded(V3, surge=2, paused=True), stable_rs(), new_rs(V2, C2, 0)),
+    },
+    ok(
+        [
+            merge_patch("Deployment", NAME, {"spec": {"strategy": {"rollingUpdate": {"maxSurge": 1}}}}),
+            bluegreen_rs_apply(V3, C3, revision=5, max_replicas=6),
+        ]
+    ),
+)
+
+# --- check-batch
+
+case(
+    "bluegreen-check-missing-replica-set",
+    "blue-green: before release-batch created the new ReplicaSet the batch is not ready to judge",
+    "check-batch",
+    {"ctx": ctx("blue-green", 0, ("count", 2), 2), "objects": objects(bounded(V2, surge=2, paused=True), stable_rs())},
+    err("not-ready", "has no ReplicaSet for its pod template yet"),
+)
+
+case(
+    "bluegreen-check-waiting-for-ready",
+    "blue-green, batch 1: both new pods exist, one is ready",
+    "check-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("count", 2), 2),
+        "objects": objects(bounded(V2, surge=2, paused=False), stable_rs(), new_rs(V2, C2, 2, ready=1)),
+    },
+    ok(
+        {
+            "updated-replicas": 2,
+            "updated-ready-replicas": 1,
+            "ready": False,
+            "message": "1 of 2 updated pods are ready (0 may fail); waiting for 1 more",
+        }
+    ),
+)
+
+case(
+    "bluegreen-check-ready",
+    "blue-green, batch 1: both new pods are ready; they never become available (the bounded "
+    "minReadySeconds), so readiness is what counts",
+    "check-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("count", 2), 2),
+        "objects": objects(bounded(V2, surge=2, paused=False), stable_rs(), new_rs(V2, C2, 2)),
+    },
+    ok({"updated-replicas": 2, "updated-ready-replicas": 2, "ready": True, "message": ""}),
+)
+
+case(
+    "bluegreen-check-tolerated-failure",
+    "blue-green, batch 1 with one tolerated failure: one ready pod of two is enough",
+    "check-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("count", 2), 2, tolerated=1),
+        "objects": objects(bounded(V2, surge=2, paused=False), stable_rs(), new_rs(V2, C2, 2, ready=1)),
+    },
+    ok({"updated-replicas": 2, "updated-ready-replicas": 1, "ready": True, "message": ""}),
+)
+
+case(
+    "bluegreen-check-labels-missing",
+    "blue-green with a rollout id: the new pods are ready but one lacks the batch labels",
+    "check-batch",
+    {
+        "ctx": ctx("blue-green", 0, ("count", 2), 2, rollout=ROLLOUT_WITH_ID),
+        "objects": objects(
+            bounded(V2, surge=2, paused=False),
+            stable_rs(),
+            new_rs(V2, C2, 2),
+            pod(C2, "b4n8q", labels=labelled(1)),
+            pod(C2, "t9w3d"),
+        ),
+    },
+    ok(
+        {
+            "updated-replicas": 2,
+            "updated-ready-replicas": 2,
+            "ready": False,
+            "message": "1 of 2 updated pods carry the batch labels of rollout id r20250301",
+        }
+    ),
+)
+
+# --- observe
+
+
+def bluegreen_state(update, update_hash, *, taken_over=True):
+    return {
+        "replicas": 5,
+        "stable-revision": H1,
+        "update-revision": update,
+        "update-pod-template-hash": update_hash,
+        "stable-pod-template-hash": H1,
+        "settled": True,
+        "taken-over": taken_over,
+        "revision-label": "pod-template-hash",
+    }
+
+
+case(
+    "bluegreen-observe-before-first-batch",
+    "blue-green, taken over and paused, no ReplicaSet for the new template yet: the update "
+    "revision is the content hash the plugin will name it with, its pods unknown",
+    "observe",
+    {"objects": objects(bounded(V2, surge=1, paused=True, stable_label=None), replica_set(V1, H1, 5))},
+    ok(bluegreen_state(C2, "")),
+)
+
+case(
+    "bluegreen-observe-in-progress",
+    "blue-green mid-release: unpaused but bounded, so still taken over; both revisions' pods by "
+    "their pod-template-hash",
+    "observe",
+    {"objects": objects(bounded(V2, surge=2, paused=False), stable_rs(), new_rs(V2, C2, 2))},
+    ok(bluegreen_state(C2, C2)),
+)
+
+case(
+    "bluegreen-observe-continuous-release",
+    "blue-green with three ReplicaSets (stable V1, abandoned V2, new V3): the update revision is "
+    "V3's, the stable one stays V1's",
+    "observe",
+    {
+        "objects": objects(
+            bounded(V3, surge=1, paused=False),
+            stable_rs(),
+            new_rs(V2, C2, 0),
+            new_rs(V3, C3, 1, revision=5, born="2025-03-01T11:00:00Z"),
+        )
+    },
+    ok(bluegreen_state(C3, C3)),
+)
+
+unbounded = bounded(V2, surge=2, paused=False)
+unbounded["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] = "25%"
+case(
+    "bluegreen-observe-unbounded",
+    "blue-green: a Deployment whose bounds are gone (the native rollout may remove old pods) is "
+    "not taken over",
+    "observe",
+    {"objects": objects(unbounded, stable_rs(), new_rs(V2, C2, 2))},
+    ok(bluegreen_state(C2, C2, taken_over=False)),
+)
+
+# --- finalize
+
+case(
+    "bluegreen-finalize-after-success",
+    "blue-green after a success (all traffic on the new pods): the recorded settings come back, "
+    "the ReplicaSets' minReadySeconds too, and the release's marks go; the controller then removes "
+    "the old pods",
+    "finalize",
+    {
+        "ctx": ctx("blue-green", 1, ("percent", 100), 5),
+        "objects": objects(
+            bounded(V2, surge=5, paused=False),
+            stable_rs(),
+            new_rs(V2, C2, 5),
+            hpa("web", f"web{HPA_DISABLED}"),
+        ),
+    },
+    ok(
+        [
+            set_min_ready(f"web-{H1}", 0),
+            set_min_ready(f"web-{C2}", 0),
+            merge_patch("Deployment", NAME, HANDED_BACK),
+        ]
+    ),
+)
+
+case(
+    "bluegreen-finalize-after-rollback",
+    "blue-green after a rollback (template back on V1, paused by the webhook, traffic back on "
+    "stable): the same hand-back, unpaused; the controller then removes the new pods",
+    "finalize",
+    {
+        "ctx": ctx("blue-green", 0, ("count", 2), 2, update=H1),
+        "objects": objects(bounded(V1, surge=2, paused=True), stable_rs(), new_rs(V2, C2, 2)),
+    },
+    ok(
+        [
+            set_min_ready(f"web-{H1}", 0),
+            set_min_ready(f"web-{C2}", 0),
+            merge_patch("Deployment", NAME, {**HANDED_BACK, "spec": {**HANDED_BACK["spec"], "paused": False}}),
+        ]
+    ),
+)
+
+case(
+    "bluegreen-finalize-restores-recreate",
+    "blue-green: a Deployment recorded as Recreate with minReadySeconds 10 gets exactly that back",
+    "finalize",
+    {
+        "ctx": ctx("blue-green", 1, ("percent", 100), 5),
+        "objects": objects(
+            bounded(
+                V2,
+                surge=5,
+                paused=False,
+                original=compact({"minReadySeconds": 10, "progressDeadlineSeconds": 600, "type": "Recreate"}),
+            ),
+            stable_rs(),
+            new_rs(V2, C2, 5),
+        ),
+    },
+    ok(
+        [
+            set_min_ready(f"web-{H1}", 10),
+            set_min_ready(f"web-{C2}", 10),
+            merge_patch(
+                "Deployment",
+                NAME,
+                {
+                    **HANDED_BACK,
+                    "spec": {
+                        "strategy": {"type": "Recreate", "rollingUpdate": None},
+                        "minReadySeconds": 10,
+                        "progressDeadlineSeconds": 600,
+                    },
+                },
+            ),
+        ]
+    ),
+)
+
+handing_back = deployment(
+    V2,
+    annotations={ORIGINAL: DEFAULT_ORIGINAL},
+    generation=9,
+    status={"observedGeneration": 9, "replicas": 8, "updatedReplicas": 5, "readyReplicas": 8, "availableReplicas": 5},
+)
+case(
+    "bluegreen-finalize-waits-for-rollout",
+    "blue-green: handed back, the controller is still removing old pods; the HPA stays disabled and "
+    "the record stays until it is done",
+    "finalize",
+    {
+        "ctx": ctx("blue-green", 1, ("percent", 100), 5),
+        "objects": objects(
+            handing_back,
+            replica_set(V1, H1, 3),
+            replica_set(V2, C2, 5, revision=4, born="2025-03-01T10:00:00Z"),
+            hpa("web", f"web{HPA_DISABLED}"),
+        ),
+    },
+    err("not-ready", "waiting for Deployment web to roll out before restoring its HPAs: 5 of 5 pods updated, 8 pods exist"),
+)
+
+case(
+    "bluegreen-finalize-restores-hpa",
+    "blue-green: the Deployment rolled out; the HPA targets it again and the record goes last",
+    "finalize",
+    {
+        "ctx": ctx("blue-green", 1, ("percent", 100), 5),
+        "objects": objects(
+            deployment(V2, annotations={ORIGINAL: DEFAULT_ORIGINAL}),
+            replica_set(V1, H1, 0),
+            replica_set(V2, C2, 5, revision=4, born="2025-03-01T10:00:00Z"),
+            hpa("web", f"web{HPA_DISABLED}"),
+            hpa("cart", f"cart{HPA_DISABLED}"),
+        ),
+    },
+    ok(
+        [
+            retarget_hpa("web", "web"),
+            merge_patch("Deployment", NAME, {"metadata": {"annotations": {ORIGINAL: None}}}),
+        ]
+    ),
+)
+
+case(
+    "bluegreen-finalize-done",
+    "blue-green: no marks, no record, finalize is done",
+    "finalize",
+    {
+        "ctx": ctx("blue-green", 1, ("percent", 100), 5),
+        "objects": objects(deployment(V2), replica_set(V2, C2, 5, revision=4)),
+    },
     ok([]),
 )
 

@@ -17,16 +17,15 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use serde::Deserialize;
 use serde_json::json;
-use waxwing_plugin_sdk::workload::{BatchContext, BatchStatus};
+use waxwing_plugin_sdk::workload::{BatchContext, BatchStatus, ReleaseStyle};
 use waxwing_plugin_sdk::{Change, PluginError, batch_labels, change, readiness};
 
-use crate::Style;
 use crate::deployment::Workload;
 use crate::keys::{CANARY_DEPLOYMENT, IN_PROGRESSING, STABLE_REVISION};
 use crate::objects::{Objects, canary_name};
 use crate::patch::MergePatch;
 use crate::revisions::{Revisions, current_replica_set};
-use crate::{replica_set, strategy, takeover, template};
+use crate::{replica_set, takeover, template};
 
 /// See [`crate::release_batch`].
 pub fn release(ctx: &BatchContext, objects: &Objects) -> Result<Vec<Change>, PluginError> {
@@ -34,7 +33,7 @@ pub fn release(ctx: &BatchContext, objects: &Objects) -> Result<Vec<Change>, Plu
     let revisions = Revisions::of(objects, stable);
     let mut changes = Vec::new();
     let hold = takeover::hold(
-        Style::Canary,
+        ReleaseStyle::Canary,
         &ctx.rollout.name,
         stable,
         None,
@@ -139,41 +138,13 @@ pub fn finalize(objects: &Objects) -> Result<Vec<Change>, PluginError> {
     let Some(canary) = &objects.canary else {
         return Ok(Vec::new());
     };
-    match rollout_progress(stable)? {
+    match stable.rollout_progress()? {
         None => Ok(vec![change::delete(canary.object_ref())]),
         Some(progress) => Err(PluginError::not_ready(format!(
             "waiting for Deployment {} to roll out before deleting canary Deployment {}: {progress}",
             stable.name, canary.name
         ))),
     }
-}
-
-/// What the stable Deployment's own rollout still waits for; `None` when it is complete
-/// (Kruise's `waitAllUpdatedAndReady`).
-fn rollout_progress(stable: &Workload) -> Result<Option<String>, PluginError> {
-    let replicas = stable.replicas();
-    let count = |value: Option<i32>| u32::try_from(value.unwrap_or(0)).unwrap_or(0);
-    let status = &stable.status;
-    let (created, updated) = (count(status.replicas), count(status.updated_replicas));
-    let available = count(status.available_replicas);
-    let max_unavailable = if stable.strategy_type() == "RollingUpdate" {
-        strategy::fenceposts(&strategy::rolling_update_of(stable, None), replicas)?.max_unavailable
-    } else {
-        0
-    };
-    Ok(if stable.paused() {
-        Some("it is still paused".to_owned())
-    } else if !stable.settled() {
-        Some("its controller has not observed the latest spec".to_owned())
-    } else if updated < replicas || created != updated {
-        Some(format!(
-            "{updated} of {replicas} pods updated, {created} pods exist"
-        ))
-    } else if available + max_unavailable < replicas {
-        Some(format!("{available} of {replicas} pods available"))
-    } else {
-        None
-    })
 }
 
 /// `patchPodTemplateMetadata` of the step: labels and annotations for the canary pods.

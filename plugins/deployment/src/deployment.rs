@@ -7,6 +7,8 @@ use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use waxwing_plugin_sdk::{ObjectRef, PluginError, object};
 
+use crate::strategy;
+
 /// A Deployment that has a name, a namespace, a uid and a spec.
 #[derive(Debug, Clone)]
 pub struct Workload {
@@ -100,6 +102,35 @@ impl Workload {
             .as_ref()
             .and_then(|strategy| strategy.type_.as_deref())
             .unwrap_or("RollingUpdate")
+    }
+
+    /// What the Deployment's own rollout still waits for; `None` when it is complete: every pod
+    /// runs the template and enough of them are available (Kruise's `waitAllUpdatedAndReady`).
+    pub fn rollout_progress(&self) -> Result<Option<String>, PluginError> {
+        let replicas = self.replicas();
+        let count = |value: Option<i32>| u32::try_from(value.unwrap_or(0)).unwrap_or(0);
+        let status = &self.status;
+        let (created, updated) = (count(status.replicas), count(status.updated_replicas));
+        let available = count(status.available_replicas);
+        let max_unavailable = if self.strategy_type() == "RollingUpdate" {
+            strategy::fenceposts(&strategy::rolling_update_of(self, None), replicas)?
+                .max_unavailable
+        } else {
+            0
+        };
+        Ok(if self.paused() {
+            Some("it is still paused".to_owned())
+        } else if !self.settled() {
+            Some("its controller has not observed the latest spec".to_owned())
+        } else if updated < replicas || created != updated {
+            Some(format!(
+                "{updated} of {replicas} pods updated, {created} pods exist"
+            ))
+        } else if available + max_unavailable < replicas {
+            Some(format!("{available} of {replicas} pods available"))
+        } else {
+            None
+        })
     }
 }
 

@@ -8,6 +8,8 @@ pub const STABLE_REVISION: &str = "rollouts.kruise.io/stable-revision";
 pub const DEPLOYMENT_STRATEGY: &str = "rollouts.kruise.io/deployment-strategy";
 /// On a canary Deployment: the name of its stable Deployment.
 pub const CANARY_DEPLOYMENT: &str = "rollouts.kruise.io/canary-deployment";
+/// Kruise's record of the settings a blue-green release bounds, restored at finalize.
+pub const ORIGINAL_STRATEGY: &str = "rollouts.kruise.io/original-deployment-strategy";
 
 /// The label Kubernetes puts on a Deployment's ReplicaSets and pods to tell templates apart.
 pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";

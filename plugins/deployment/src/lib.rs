@@ -1,7 +1,8 @@
-//! Waxwing's workload plugin for `apps/v1` Deployments (world `workload-plugin`), in both of
-//! Kruise Rollout's release styles for Deployments: `canary` (an extra canary Deployment beside
-//! the paused stable one) and `partition` (the paused Deployment's own ReplicaSets are scaled,
-//! as Kruise's advanced deployment controller does).
+//! Waxwing's workload plugin for `apps/v1` Deployments (world `workload-plugin`), in Kruise
+//! Rollout's three release styles for Deployments: `canary` (an extra canary Deployment beside
+//! the paused stable one), `partition` (the paused Deployment's own ReplicaSets are scaled, as
+//! Kruise's advanced deployment controller does) and `blue-green` (the Deployment's own rolling
+//! update, bounded so that it adds the new revision's pods beside every old one).
 //!
 //! # Native API
 //!
@@ -22,8 +23,10 @@
 //!
 //! # Design choices
 //!
-//! - **Related objects**: the ReplicaSets and Pods matching the Deployment's selector, and the
-//!   Deployments labelled `rollouts.kruise.io/canary-deployment=<name>`. Every related object
+//! - **Related objects**: the ReplicaSets and Pods matching the Deployment's selector, the
+//!   Deployments labelled `rollouts.kruise.io/canary-deployment=<name>`, and while a blue-green
+//!   release holds the Deployment every `autoscaling/v2` HorizontalPodAutoscaler of the
+//!   namespace (HPAs have no labels to select by; see the `hpa` module). Every related object
 //!   must carry `apiVersion` and `kind`.
 //! - **Canary Deployment**: named `<name>-canary` and labelled as Kruise labels its canaries.
 //!   Kruise generates a random name per release and finds it again by listing; a fixed name
@@ -34,8 +37,9 @@
 //!   cannot be reproduced outside Go. A revision is therefore the `pod-template-hash` of the
 //!   ReplicaSet whose template equals the Deployment's (ignoring that label), and, while no such
 //!   ReplicaSet exists (a paused Deployment creates none), a content hash of the template
-//!   ([`template::content_hash`]). The partition style names the ReplicaSet it creates with that
-//!   same content hash, so the revision does not change when the ReplicaSet appears.
+//!   ([`template::content_hash`]). The partition and blue-green styles create the new
+//!   ReplicaSet themselves and name it with that same content hash, so the revision does not
+//!   change when the ReplicaSet appears.
 //! - **Stable revision**: the `rollouts.kruise.io/stable-revision` label, written by the first
 //!   `release-batch` (the admission webhook sees no ReplicaSets); before that, the active old
 //!   ReplicaSet with the lowest revision, as Kruise picks it.
@@ -44,11 +48,21 @@
 //!   Deployment and, for `RollingUpdate` Deployments only, spreads replicas proportionally over
 //!   every active ReplicaSet, which would undo the partition. The original `rollingUpdate`
 //!   settings live in the `rollouts.kruise.io/deployment-strategy` annotation until finalize.
+//! - **Blue-green style** (modules `blue_green` and `bounded`): the Deployment is not paused while
+//!   batches run (only from the webhook to the first batch, and after a template change
+//!   mid-release); `maxSurge` = the batch, `maxUnavailable: 0` and near-infinite
+//!   `minReadySeconds`/`progressDeadlineSeconds` let its controller add new pods and remove none.
+//!   The replaced settings live in Kruise's `rollouts.kruise.io/original-deployment-strategy`
+//!   annotation until finalize; HPAs are pointed away from the Deployment meanwhile.
 //! - **Readiness** counts from the update revision's ReplicaSet status (`replicas`,
-//!   `availableReplicas`), so `minReadySeconds` is honoured in both styles.
+//!   `availableReplicas`), so `minReadySeconds` is honoured by the canary and partition styles;
+//!   the blue-green style counts `readyReplicas`, its new pods never being available.
 
+mod blue_green;
+mod bounded;
 mod canary;
 mod deployment;
+mod hpa;
 mod keys;
 mod objects;
 mod partition;
@@ -56,6 +70,7 @@ mod patch;
 mod replica_set;
 mod revisions;
 pub mod rolling;
+mod scale;
 mod strategy;
 mod takeover;
 pub use waxwing_plugin_sdk::template;
@@ -69,8 +84,8 @@ use waxwing_plugin_sdk::{Change, ObjectQuery, PluginError, RolloutInfo};
 
 use crate::objects::Objects;
 
-/// The objects every other call needs: ReplicaSets and Pods by the Deployment's selector, and
-/// the canary Deployment by its label.
+/// The objects every other call needs: ReplicaSets and Pods by the Deployment's selector, the
+/// canary Deployment by its label, and during a blue-green release the namespace's HPAs.
 pub fn related_objects(workload: &str) -> Result<Vec<ObjectQuery>, PluginError> {
     objects::queries(&deployment::Workload::parse(workload, "the workload")?)
 }
@@ -89,7 +104,7 @@ pub fn takeover(
     old: &str,
     new: &str,
 ) -> Result<Option<String>, PluginError> {
-    takeover::takeover(rollout, supported(style)?, old, new)
+    takeover::takeover(rollout, style, old, new)
 }
 
 /// The changes that put `planned-replicas` pods on the update revision and label them.
@@ -98,9 +113,10 @@ pub fn release_batch(
     objects: &WorkloadObjects,
 ) -> Result<Vec<Change>, PluginError> {
     let objects = Objects::parse(objects)?;
-    match supported(ctx.style)? {
-        Style::Canary => canary::release(ctx, &objects),
-        Style::Partition => partition::release(ctx, &objects),
+    match ctx.style {
+        ReleaseStyle::Canary => canary::release(ctx, &objects),
+        ReleaseStyle::Partition => partition::release(ctx, &objects),
+        ReleaseStyle::BlueGreen => blue_green::release(ctx, &objects),
     }
 }
 
@@ -110,35 +126,19 @@ pub fn check_batch(
     objects: &WorkloadObjects,
 ) -> Result<BatchStatus, PluginError> {
     let objects = Objects::parse(objects)?;
-    match supported(ctx.style)? {
-        Style::Canary => canary::check(ctx, &objects),
-        Style::Partition => partition::check(ctx, &objects),
+    match ctx.style {
+        ReleaseStyle::Canary => canary::check(ctx, &objects),
+        ReleaseStyle::Partition => partition::check(ctx, &objects),
+        ReleaseStyle::BlueGreen => blue_green::check(ctx, &objects),
     }
 }
 
 /// The changes that hand the Deployment back to its native controller; none when done.
 pub fn finalize(ctx: &BatchContext, objects: &WorkloadObjects) -> Result<Vec<Change>, PluginError> {
     let objects = Objects::parse(objects)?;
-    match supported(ctx.style)? {
-        Style::Canary => canary::finalize(&objects),
-        Style::Partition => partition::finalize(&objects),
-    }
-}
-
-/// The release styles this plugin implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Style {
-    Canary,
-    Partition,
-}
-
-fn supported(style: ReleaseStyle) -> Result<Style, PluginError> {
-    match style {
-        ReleaseStyle::Canary => Ok(Style::Canary),
-        ReleaseStyle::Partition => Ok(Style::Partition),
-        ReleaseStyle::BlueGreen => Err(PluginError::invalid_input(
-            "the Deployment plugin does not implement the blue-green release style; \
-             use a canary or partition release",
-        )),
+    match ctx.style {
+        ReleaseStyle::Canary => canary::finalize(&objects),
+        ReleaseStyle::Partition => partition::finalize(&objects),
+        ReleaseStyle::BlueGreen => blue_green::finalize(&objects),
     }
 }

@@ -2,6 +2,7 @@
 
 use k8s_openapi::Resource;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::Pod;
 use waxwing_plugin_sdk::object::{self, TypeMeta};
 use waxwing_plugin_sdk::workload::WorkloadObjects;
@@ -9,9 +10,10 @@ use waxwing_plugin_sdk::{ObjectQuery, PluginError, pod, selector};
 
 use crate::deployment::{Workload, lookup};
 use crate::keys::{CANARY_DEPLOYMENT, POD_TEMPLATE_HASH};
-use crate::replica_set;
+use crate::{bounded, hpa, replica_set};
 
-/// The queries for [`crate::related_objects`].
+/// The queries for [`crate::related_objects`]; HPAs only while a blue-green release holds the
+/// Deployment (see [`crate::hpa`]).
 pub fn queries(workload: &Workload) -> Result<Vec<ObjectQuery>, PluginError> {
     let selector = selector::render(&workload.spec.selector)?;
     if selector.is_empty() {
@@ -25,7 +27,7 @@ pub fn queries(workload: &Workload) -> Result<Vec<ObjectQuery>, PluginError> {
         kind: kind.to_owned(),
         label_selector,
     };
-    Ok(vec![
+    let mut queries = vec![
         query(ReplicaSet::API_VERSION, ReplicaSet::KIND, selector.clone()),
         query(Pod::API_VERSION, Pod::KIND, selector),
         query(
@@ -33,7 +35,11 @@ pub fn queries(workload: &Workload) -> Result<Vec<ObjectQuery>, PluginError> {
             Deployment::KIND,
             format!("{CANARY_DEPLOYMENT}={}", workload.name),
         ),
-    ])
+    ];
+    if bounded::recorded(workload) {
+        queries.push(hpa::query());
+    }
+    Ok(queries)
 }
 
 /// The name of the canary Deployment of `stable` (see the crate docs for why it is fixed).
@@ -50,6 +56,8 @@ pub struct Objects {
     pub pods: Vec<Pod>,
     /// The canary Deployment, when it exists.
     pub canary: Option<Workload>,
+    /// Every HPA of the namespace, while a blue-green release asks for them.
+    pub hpas: Vec<HorizontalPodAutoscaler>,
 }
 
 impl Objects {
@@ -61,6 +69,7 @@ impl Objects {
             replica_sets: Vec::new(),
             pods: Vec::new(),
             canary: None,
+            hpas: Vec::new(),
         };
         for (i, json) in objects.related.iter().enumerate() {
             let what = format!("related object {} of {}", i + 1, objects.related.len());
@@ -69,6 +78,8 @@ impl Objects {
                 parsed.replica_sets.push(object::parse(json, &what)?);
             } else if kind.is::<Pod>() {
                 parsed.pods.push(object::parse(json, &what)?);
+            } else if kind.is::<HorizontalPodAutoscaler>() {
+                parsed.hpas.push(object::parse(json, &what)?);
             } else if kind.is::<Deployment>() {
                 let deployment: Deployment = object::parse(json, &what)?;
                 let labels = deployment.metadata.labels.as_ref();
@@ -79,8 +90,8 @@ impl Objects {
                 }
             } else {
                 return Err(PluginError::invalid_input(format!(
-                    "{what} is a {} {}; the Deployment plugin asks for ReplicaSets, Pods and \
-                     Deployments only",
+                    "{what} is a {} {}; the Deployment plugin asks for ReplicaSets, Pods, \
+                     Deployments and HorizontalPodAutoscalers only",
                     kind.api_version, kind.kind
                 )));
             }

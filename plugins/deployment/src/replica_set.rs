@@ -30,6 +30,22 @@ pub fn available(rs: &ReplicaSet) -> u32 {
         .map_or(0, |n| u32::try_from(n).unwrap_or(0))
 }
 
+/// `status.readyReplicas`: pods whose `Ready` condition holds, however long it has held.
+pub fn ready(rs: &ReplicaSet) -> u32 {
+    rs.status
+        .as_ref()
+        .and_then(|status| status.ready_replicas)
+        .map_or(0, |n| u32::try_from(n).unwrap_or(0))
+}
+
+/// `spec.minReadySeconds`, 0 when unset.
+pub fn min_ready_seconds(rs: &ReplicaSet) -> i32 {
+    rs.spec
+        .as_ref()
+        .and_then(|spec| spec.min_ready_seconds)
+        .unwrap_or(0)
+}
+
 pub fn pod_template_hash(rs: &ReplicaSet) -> Option<&str> {
     lookup(rs.metadata.labels.as_ref(), POD_TEMPLATE_HASH)
 }

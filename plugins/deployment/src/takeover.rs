@@ -4,16 +4,23 @@
 //! Kruise's webhook (`workload_update_handler.go`) lets a pod-template change in, but pauses the
 //! Deployment and marks it `rollouts.kruise.io/in-progressing`; for a partition release its
 //! batch controller then records the rolling settings in `rollouts.kruise.io/deployment-strategy`
-//! and switches the strategy to `Recreate`. This plugin does both in the webhook, so the
-//! Deployment is never unpaused in between. Kruise's control label and control-info annotation
-//! are left out: they hand the Deployment to Kruise's own controllers, which must not act on
-//! it beside Waxwing.
+//! and switches the strategy to `Recreate`, and for a blue-green release it records the
+//! settings it bounds and bounds them (see [`crate::bounded`]). This plugin does both in the
+//! webhook, so the Deployment is never unpaused in between. Kruise's control label and
+//! control-info annotation are left out: they hand the Deployment to Kruise's own controllers,
+//! which must not act on it beside Waxwing.
+//!
+//! A blue-green Deployment is paused only until its first batch, which unpauses it; a template
+//! change during the release (a rollback or a newer revision) pauses it again, as Kruise's
+//! webhook does, so the native controller moves no pod until traffic is back on stable and the
+//! release has been finalised or restarted.
 
 use serde_json::json;
 use waxwing_plugin_sdk::takeover as sdk_takeover;
+use waxwing_plugin_sdk::workload::ReleaseStyle;
 use waxwing_plugin_sdk::{PluginError, RolloutInfo, object};
 
-use crate::Style;
+use crate::bounded;
 use crate::deployment::Workload;
 use crate::keys::{DEPLOYMENT_STRATEGY, IN_PROGRESSING, STABLE_REVISION};
 use crate::patch::MergePatch;
@@ -22,7 +29,7 @@ use crate::strategy::{self, StrategyAnnotation};
 /// See [`crate::takeover`].
 pub fn takeover(
     rollout: &RolloutInfo,
-    style: Style,
+    style: ReleaseStyle,
     old: &str,
     new: &str,
 ) -> Result<Option<String>, PluginError> {
@@ -57,12 +64,17 @@ pub fn releasing(workload: &Workload) -> bool {
     workload.annotation(IN_PROGRESSING).is_some()
 }
 
-/// True when the Deployment's native rollout is stopped by a release.
+/// True when the Deployment's native rollout is stopped by a release: paused (partition: also
+/// on `Recreate`), or for blue-green bounded so that it only adds the batch's pods.
 pub fn is_taken_over(workload: &Workload) -> bool {
+    if !releasing(workload) {
+        return false;
+    }
+    if bounded::recorded(workload) {
+        return bounded::is_bounded(workload);
+    }
     let partition = StrategyAnnotation::read(workload).is_some();
-    releasing(workload)
-        && workload.paused()
-        && (!partition || workload.strategy_type() == "Recreate")
+    workload.paused() && (!partition || workload.strategy_type() == "Recreate")
 }
 
 /// Kruise's rule for an update that starts a release (a new rollout-id label, else a new pod
@@ -75,20 +87,30 @@ fn starts_release(old: &Workload, new: &Workload) -> bool {
     )
 }
 
-/// The patch that keeps `current` held by the release of `rollout_name` in `style`:
-/// paused and marked; for the partition style also on `Recreate` with its rolling settings
-/// recorded. `previous` is the object before a user's update (in the webhook): its strategy
-/// and recorded settings are kept when the update changed or dropped them. `stable_hash` fills
-/// a missing stable-revision label.
+/// The patch that keeps `current` held by the release of `rollout_name` in `style`: marked;
+/// for the canary and partition styles paused, for the partition style also on `Recreate` with
+/// its rolling settings recorded; for the blue-green style bounded with its settings recorded,
+/// and paused when a user's update changed the template (see the module docs) or when the
+/// bounds were missing (the native controller may have moved pods; the batch unpauses it once
+/// the ReplicaSets are as it wants them). `previous` is the object before a user's update (in
+/// the webhook): its strategy and recorded settings are kept when the update changed or dropped
+/// them; `None` at the start of a release. `stable_hash` fills a missing stable-revision label.
 pub fn hold(
-    style: Style,
+    style: ReleaseStyle,
     rollout_name: &str,
     current: &Workload,
     previous: Option<&Workload>,
     stable_hash: Option<&str>,
 ) -> MergePatch {
     let mut patch = MergePatch::default();
-    if !current.paused() {
+    let pause = match style {
+        ReleaseStyle::Canary | ReleaseStyle::Partition => true,
+        ReleaseStyle::BlueGreen => match previous {
+            Some(previous) => starts_release(previous, current),
+            None => !bounded::is_bounded(current),
+        },
+    };
+    if pause && !current.paused() {
         patch.set_spec("paused", json!(true));
     }
     if current.annotation(IN_PROGRESSING).is_none() {
@@ -101,7 +123,7 @@ pub fn hold(
         patch.set_label(STABLE_REVISION, hash);
     }
     match style {
-        Style::Canary => {
+        ReleaseStyle::Canary => {
             // Kruise refuses a switch to Recreate during a canary release: unpausing at the
             // end would then stop every stable pod at once.
             if let Some(previous) = previous.filter(|previous| {
@@ -110,7 +132,7 @@ pub fn hold(
                 patch.set_spec("strategy", json!(previous.spec.strategy));
             }
         }
-        Style::Partition => {
+        ReleaseStyle::Partition => {
             let rolling_update = strategy::rolling_update_of(current, previous);
             let recorded = StrategyAnnotation::read(current);
             let existing = recorded
@@ -132,6 +154,7 @@ pub fn hold(
                 );
             }
         }
+        ReleaseStyle::BlueGreen => bounded::bound(&mut patch, current, previous),
     }
     patch
 }

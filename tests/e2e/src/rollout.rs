@@ -131,13 +131,21 @@ impl Scenario {
         .await
     }
 
-    /// Approve the current step as `kubectl-kruise rollout approve` does.
+    /// Approve the current step as `kubectl-kruise rollout approve` does, in the status of
+    /// the release's strategy (`canaryStatus` or `blueGreenStatus`).
     pub async fn approve(&self, name: &str) -> Result<()> {
-        self.patch_status(
-            name,
-            json!({"canaryStatus": {"currentStepState": "StepReady"}}),
-        )
-        .await
+        let rollout = self.rollout(name).await?;
+        let field = if rollout
+            .status
+            .as_ref()
+            .is_some_and(|status| status.blue_green_status.is_some())
+        {
+            "blueGreenStatus"
+        } else {
+            "canaryStatus"
+        };
+        self.patch_status(name, json!({ field: {"currentStepState": "StepReady"} }))
+            .await
     }
 
     /// Ask for a jump to step `index` through `status.canaryStatus.nextStepIndex`.

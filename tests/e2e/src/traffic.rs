@@ -2,16 +2,19 @@
 //! Rollouts routing through them, and checks of what each Service selects and each route says.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result, bail, ensure};
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::core::GroupVersionKind;
 use serde_json::Value;
 
-use crate::rollout::{Census, Scenario};
+use crate::rollout::{Census, Scenario, deployment, message, phase, rollout};
 use crate::{Check, poll_until};
+use waxwing_api::v1beta1::RolloutPhase;
 
 /// The stable Service of `web`: port 80 to the pods' 8080.
 pub const SERVICE: &str = "apiVersion: v1
@@ -228,5 +231,195 @@ pub async fn traffic_restored(s: &Scenario) -> Result<()> {
         ingress_named(s, "web-canary").await?.is_none(),
         "Ingress web-canary is left"
     );
+    Ok(())
+}
+
+/// When each thing was first seen gone, from the start of a watch.
+#[derive(Debug, Default)]
+pub struct Timeline {
+    pub canary_ingress_gone: Option<Duration>,
+    pub stable_service_unpinned: Option<Duration>,
+    pub canary_service_gone: Option<Duration>,
+    pub workload_released: Option<Duration>,
+}
+
+/// Polls the routes, Services and Deployments until `workload_released` says the workload is
+/// handed back, recording when each traffic object went back to its original state.
+pub async fn watch_restore(
+    s: &Scenario,
+    workload_released: impl Fn(&[Deployment]) -> bool,
+) -> Result<Timeline> {
+    let start = Instant::now();
+    let mut timeline = Timeline::default();
+    let deadline = start + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let at = start.elapsed();
+        if timeline.canary_ingress_gone.is_none() && ingress_named(s, "web-canary").await?.is_none()
+        {
+            timeline.canary_ingress_gone = Some(at);
+        }
+        if timeline.stable_service_unpinned.is_none()
+            && service(s, "web")
+                .await?
+                .is_some_and(|web| selector_of(&web) == "app=web")
+        {
+            timeline.stable_service_unpinned = Some(at);
+        }
+        if timeline.canary_service_gone.is_none() && service(s, "web-canary").await?.is_none() {
+            timeline.canary_service_gone = Some(at);
+        }
+        let deployments =
+            s.ns.api::<Deployment>()
+                .list(&Default::default())
+                .await?
+                .items;
+        if workload_released(&deployments) {
+            timeline.workload_released = Some(at);
+            return Ok(timeline);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the workload was not handed back within 60 s: {timeline:?}")
+}
+
+/// Every traffic object was back before the workload was released.
+pub fn restored_first(timeline: &Timeline) -> Result<()> {
+    let released = timeline.workload_released.context("not released")?;
+    for (what, at) in [
+        ("Ingress web-canary deleted", timeline.canary_ingress_gone),
+        ("Service web unpinned", timeline.stable_service_unpinned),
+        ("Service web-canary deleted", timeline.canary_service_gone),
+    ] {
+        let at = at.with_context(|| format!("{what} never seen: {timeline:?}"))?;
+        ensure!(
+            at < released,
+            "{what} at {at:?}, after the workload at {released:?}: {timeline:?}"
+        );
+    }
+    Ok(())
+}
+
+/// Waits until Ingress web-canary carries exactly these annotations with `prefix`.
+pub async fn wait_canary_annotations(
+    s: &Scenario,
+    prefix: &str,
+    expected: &[(&str, &str)],
+) -> Result<()> {
+    let expected: BTreeMap<String, String> = expected
+        .iter()
+        .map(|(key, value)| (format!("{prefix}{key}"), (*value).to_owned()))
+        .collect();
+    poll_until(
+        &format!("Ingress web-canary annotated {expected:?}"),
+        Duration::from_secs(30),
+        || async {
+            let Some(canary) = ingress_named(s, "web-canary").await? else {
+                return Ok(Check::Pending("no Ingress web-canary".to_owned()));
+            };
+            let annotations = annotations_with(&canary, prefix);
+            Ok(if annotations == expected {
+                Check::Done(())
+            } else {
+                Check::Pending(format!("annotations {annotations:?}"))
+            })
+        },
+    )
+    .await
+}
+
+/// The weights of the issue's scenarios: `(replicas, traffic)` of five steps.
+pub const WEIGHTS: [(&str, &str); 5] = [
+    ("20%", "20%"),
+    ("40%", "40%"),
+    ("60%", "60%"),
+    ("80%", "80%"),
+    ("90%", "90%"),
+];
+
+/// Deployment `web` with `replicas` v1 pods, its Service, `route_yaml` (Ingress or HTTPRoute)
+/// and a Rollout with `steps` routing through `route` (the trafficRoutings entry's route
+/// field), settled.
+pub async fn settled(
+    s: &Scenario,
+    replicas: u32,
+    route_yaml: &str,
+    canary_style: bool,
+    steps: &str,
+    route: &str,
+) -> Result<()> {
+    s.apply(&deployment("web", replicas, "v1")).await?;
+    s.apply(SERVICE).await?;
+    s.apply(route_yaml).await?;
+    s.apply(&format!(
+        "{}{}",
+        rollout("web", canary_style, steps),
+        routing(route)
+    ))
+    .await?;
+    s.wait_rollout("web", "phase Healthy", |r| {
+        phase(r) == Some(RolloutPhase::Healthy)
+    })
+    .await?;
+    s.wait_pods("app=web", &[("v1", replicas)]).await?;
+    Ok(())
+}
+
+/// Scenario 7: a Rollout routing through `route` (the trafficRoutings entry's route field,
+/// `route_yaml` applied) with `service` as its stable Service is refused when v2 is released:
+/// the status says `expected`, and no pod, Service or route changed.
+pub async fn refused_before_anything_changes(
+    prefix: &str,
+    route_yaml: &str,
+    route: &str,
+    service_name: &str,
+    expected: &str,
+) -> Result<()> {
+    let s = Scenario::new(prefix).await?;
+    let steps = traffic_steps(&WEIGHTS[..1]);
+    let routing_yaml =
+        routing(route).replace("- service: web", &format!("- service: {service_name}"));
+    s.apply(&deployment("web", 3, "v1")).await?;
+    s.apply(SERVICE).await?;
+    s.apply(route_yaml).await?;
+    s.apply(&format!("{}{routing_yaml}", rollout("web", true, &steps)))
+        .await?;
+    s.wait_rollout("web", "phase Healthy", |r| {
+        phase(r) == Some(RolloutPhase::Healthy)
+    })
+    .await?;
+    s.wait_pods("app=web", &[("v1", 3)]).await?;
+    s.release("web", "v2", Some("v2")).await?;
+    let held = s
+        .wait_rollout("web", &format!("a message about {expected}"), |r| {
+            message(r).contains("prepare-traffic failed") && message(r).contains(expected)
+        })
+        .await?;
+    let census = s.census("app=web").await?;
+    ensure!(census.is(&[("v1", 3)]), "{prefix}: pods changed: {census}");
+    let web = service(&s, "web").await?.context("Service web")?;
+    ensure!(
+        selector_of(&web) == "app=web",
+        "{prefix}: Service web was pinned"
+    );
+    ensure!(
+        service(&s, "web-canary").await?.is_none(),
+        "{prefix}: a canary Service exists"
+    );
+    ensure!(
+        ingress_named(&s, "web-canary").await?.is_none(),
+        "{prefix}: a canary Ingress exists"
+    );
+    ensure!(
+        s.ns.api::<Deployment>()
+            .list(&Default::default())
+            .await?
+            .items
+            .len()
+            == 1,
+        "{prefix}: a canary Deployment exists ({})",
+        message(&held)
+    );
+    s.wait_event("web", "WorkFailed").await?;
+    s.ns.cleanup().await?;
     Ok(())
 }

@@ -1,0 +1,213 @@
+//! Blue-green releases of a Deployment behind an nginx Ingress, end to end against the local
+//! cluster and the controller `make up` runs: the new version scaled up beside the old one
+//! (every old pod stays until the end), traffic switched by step, then the old pods go; a
+//! rollback restores traffic before the new pods go; a newer revision mid-release (continuous
+//! release, which Kruise refuses) restarts on it; scaling mid-release; deletion and disable.
+
+use anyhow::{Result, ensure};
+use serde_json::json;
+use waxwing_e2e::cli::waxwing;
+use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
+use waxwing_e2e::kube::api::{DeleteParams, Patch, PatchParams};
+use waxwing_e2e::rollout::{Scenario, common, deployment, phase};
+use waxwing_e2e::traffic::{
+    SERVICE, ingress, ingress_named, restored_first, traffic_restored, wait_canary_annotations,
+    wait_split, watch_restore,
+};
+use waxwing_e2e::waxwing_api::v1beta1::{Rollout, RolloutPhase, StepState};
+
+const WEB: &str = "app=web";
+const NGINX: &str = "nginx.ingress.kubernetes.io/";
+
+/// The blue-green plan of every scenario: half the new pods without traffic, all of them
+/// without traffic, then half and all of the requests.
+const STEPS: &str = "      steps:
+        - {replicas: 50%, traffic: \"0%\", pause: {}}
+        - {replicas: 100%, traffic: \"0%\", pause: {}}
+        - {replicas: 100%, traffic: \"50%\", pause: {}}
+        - {replicas: 100%, traffic: \"100%\", pause: {}}
+      trafficRoutings:
+        - service: web
+          gracePeriodSeconds: 1
+          ingress: {name: web}
+";
+
+/// Deployment `web` with 4 v1 pods, Service, nginx Ingress and the blue-green Rollout, settled.
+async fn settled(s: &Scenario) -> Result<()> {
+    s.apply(&deployment("web", 4, "v1")).await?;
+    s.apply(SERVICE).await?;
+    s.apply(&ingress("nginx")).await?;
+    s.apply(&format!(
+        "apiVersion: rollouts.kruise.io/v1beta1
+kind: Rollout
+metadata:
+  name: web
+spec:
+  workloadRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}
+  strategy:
+    blueGreen:
+{STEPS}"
+    ))
+    .await?;
+    s.wait_rollout("web", "phase Healthy", |r| {
+        phase(r) == Some(RolloutPhase::Healthy)
+    })
+    .await?;
+    s.wait_pods(WEB, &[("v1", 4)]).await?;
+    Ok(())
+}
+
+/// The canary Ingress routes `weight`% to the new pods.
+async fn weighted(s: &Scenario, weight: &str) -> Result<()> {
+    wait_canary_annotations(s, NGINX, &[("canary", "true"), ("canary-weight", weight)]).await
+}
+
+/// The Deployment runs natively again: no longer bounded by the release.
+fn released(deployments: &[Deployment]) -> bool {
+    deployments.iter().all(|d| {
+        d.spec
+            .as_ref()
+            .and_then(|spec| spec.min_ready_seconds)
+            .unwrap_or_default()
+            < 1_000_000
+            && d.spec.as_ref().and_then(|spec| spec.paused) != Some(true)
+    })
+}
+
+/// Scenario 5: the new version grows beside the old one, traffic moves 0%, 0%, 50%, 100%, and
+/// only then do the old pods go.
+#[tokio::test]
+async fn blue_green_rolls_with_traffic_and_keeps_the_old_pods_until_the_end() -> Result<()> {
+    let s = Scenario::new("bluegreen").await?;
+    settled(&s).await?;
+    s.release("web", "v2", Some("v2")).await?;
+    s.wait_step("web", 1, StepState::StepPaused).await?;
+    s.wait_pods(WEB, &[("v1", 4), ("v2", 2)]).await?;
+    ensure!(
+        ingress_named(&s, "web-canary").await?.is_none(),
+        "0% created a canary Ingress"
+    );
+    s.approve("web").await?;
+    s.wait_step("web", 2, StepState::StepPaused).await?;
+    s.wait_pods(WEB, &[("v1", 4), ("v2", 4)]).await?;
+    s.approve("web").await?;
+    s.wait_step("web", 3, StepState::StepPaused).await?;
+    weighted(&s, "50").await?;
+    wait_split(&s, 4, 4).await?;
+    s.approve("web").await?;
+    s.wait_step("web", 4, StepState::StepPaused).await?;
+    weighted(&s, "100").await?;
+    s.wait_pods(WEB, &[("v1", 4), ("v2", 4)]).await?;
+    s.approve("web").await?;
+    s.wait_completed("web").await?;
+    s.wait_pods(WEB, &[("v2", 4)]).await?;
+    traffic_restored(&s).await?;
+    let web = s.ns.api::<Deployment>().get("web").await?;
+    ensure!(
+        released(std::slice::from_ref(&web)),
+        "web is still bounded: {:?}",
+        web.spec
+    );
+    s.ns.cleanup().await
+}
+
+/// Scenario 5: `waxwing undo` at 50% of the traffic: the routes and Services are back before
+/// the Deployment is released, and the new pods go while all old ones stayed.
+#[tokio::test]
+async fn blue_green_rollback_restores_traffic_first() -> Result<()> {
+    let s = Scenario::new("bluegreen-rollback").await?;
+    settled(&s).await?;
+    s.release("web", "v2", Some("v2")).await?;
+    for step in 1..=2 {
+        s.wait_step("web", step, StepState::StepPaused).await?;
+        s.approve("web").await?;
+    }
+    s.wait_step("web", 3, StepState::StepPaused).await?;
+    weighted(&s, "50").await?;
+    waxwing(&["undo", "web", "-n", s.ns.name()]).await?;
+    let timeline = watch_restore(&s, released).await?;
+    restored_first(&timeline)?;
+    s.wait_pods(WEB, &[("v1", 4)]).await?;
+    traffic_restored(&s).await?;
+    s.ns.cleanup().await
+}
+
+/// Scenario 5: v3 at step 2 (Kruise refuses a continuous blue-green release): traffic back to
+/// stable, the v2 pods go, the release restarts on v3 beside the untouched v1 pods, and
+/// completes on v3. Scaling 4 -> 6 -> 4 on the way keeps every old pod and the batch's share.
+#[tokio::test]
+async fn blue_green_continuous_release_and_scaling() -> Result<()> {
+    let s = Scenario::new("bluegreen-continuous").await?;
+    settled(&s).await?;
+    s.release("web", "v2", Some("v2")).await?;
+    s.wait_step("web", 1, StepState::StepPaused).await?;
+    s.approve("web").await?;
+    s.wait_step("web", 2, StepState::StepPaused).await?;
+    s.wait_pods(WEB, &[("v1", 4), ("v2", 4)]).await?;
+    s.release("web", "v3", Some("v3")).await?;
+    s.wait_rollout("web", "step 1 paused on v3", |r: &Rollout| {
+        common(r).is_some_and(|c| {
+            c.current_step_index == 1
+                && c.current_step_state == StepState::StepPaused
+                && c.observed_rollout_id == "v3"
+        })
+    })
+    .await?;
+    s.wait_pods(WEB, &[("v1", 4), ("v3", 2)]).await?;
+
+    s.patch_deployment("web", json!({"spec": {"replicas": 6}}))
+        .await?;
+    s.wait_pods(WEB, &[("v1", 6), ("v3", 3)]).await?;
+    s.patch_deployment("web", json!({"spec": {"replicas": 4}}))
+        .await?;
+    s.wait_census(WEB, "4 v1 pods, at least 2 v3 pods", |c| {
+        c.count("v1") == 4 && c.count("v3") >= 2 && c.count("v2") == 0
+    })
+    .await?;
+
+    for step in 1..=4 {
+        s.wait_step("web", step, StepState::StepPaused).await?;
+        s.approve("web").await?;
+    }
+    s.wait_completed("web").await?;
+    s.wait_pods(WEB, &[("v3", 4)]).await?;
+    traffic_restored(&s).await?;
+    s.ns.cleanup().await
+}
+
+/// Scenario 5: deleting the Rollout, or disabling it, at 50% of the traffic restores the
+/// routes first, then hands the Deployment back, which finishes on its own template.
+#[tokio::test]
+async fn blue_green_deletion_and_disable() -> Result<()> {
+    for disable in [false, true] {
+        let s = Scenario::new(if disable {
+            "bluegreen-disable"
+        } else {
+            "bluegreen-delete"
+        })
+        .await?;
+        settled(&s).await?;
+        s.release("web", "v2", Some("v2")).await?;
+        for step in 1..=2 {
+            s.wait_step("web", step, StepState::StepPaused).await?;
+            s.approve("web").await?;
+        }
+        s.wait_step("web", 3, StepState::StepPaused).await?;
+        weighted(&s, "50").await?;
+        let rollouts = s.ns.api::<Rollout>();
+        if disable {
+            let patch = json!({"spec": {"disabled": true}});
+            rollouts
+                .patch("web", &PatchParams::default(), &Patch::Merge(&patch))
+                .await?;
+        } else {
+            rollouts.delete("web", &DeleteParams::default()).await?;
+        }
+        let timeline = watch_restore(&s, released).await?;
+        restored_first(&timeline)?;
+        s.wait_pods(WEB, &[("v2", 4)]).await?;
+        traffic_restored(&s).await?;
+        s.ns.cleanup().await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! The install in deploy/manifests, on the local cluster: `kubectl apply -k deploy/manifests`
+//! installs it, and the controller works with exactly the RBAC it grants.
+//!
+//! No container runtime exists here, so the manifests' Deployment only gets kwok's simulated
+//! pods. The controller that does the work is the locally built binary (the one `make up`
+//! runs), restarted out of cluster with the credentials of the manifests' ServiceAccount: a
+//! token from `kubectl create token waxwing -n waxwing-system` in a kubeconfig of its own. So
+//! every API call the release below needs is authorized by deploy/manifests/rbac.yaml alone.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, ensure};
+use serde_yaml::Value;
+use waxwing_e2e::rollout::{Scenario, deployment, phase, rollout};
+use waxwing_e2e::traffic::{
+    SERVICE, ingress, routing, traffic_restored, traffic_steps, wait_split,
+};
+use waxwing_e2e::waxwing_api::v1beta1::{RolloutPhase, StepState};
+use waxwing_e2e::{kubeconfig_path, repo_root};
+
+const SYSTEM: &str = "waxwing-system";
+
+/// `kubectl` of the test cluster as its admin; fails with its output unless it exits 0.
+async fn kubectl(args: &[&str]) -> Result<String> {
+    let kubectl = repo_root().join("target/cluster/bin/kubectl");
+    let out = tokio::process::Command::new(&kubectl)
+        .args(args)
+        .env("KUBECONFIG", kubeconfig_path())
+        .output()
+        .await
+        .with_context(|| format!("running {}", kubectl.display()))?;
+    ensure!(
+        out.status.success(),
+        "kubectl {args:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A kubeconfig for the test cluster that authenticates as ServiceAccount
+/// waxwing-system/waxwing with `token`.
+fn service_account_kubeconfig(token: &str) -> Result<PathBuf> {
+    let admin: Value = serde_yaml::from_str(&std::fs::read_to_string(kubeconfig_path())?)?;
+    let cluster = admin["clusters"][0].clone();
+    let cluster_name = cluster["name"]
+        .as_str()
+        .context("no cluster name")?
+        .to_owned();
+    let config = serde_yaml::to_string(&serde_yaml::from_str::<Value>(&format!(
+        "apiVersion: v1
+kind: Config
+clusters: []
+users: [{{name: waxwing, user: {{token: {token}}}}}]
+contexts: [{{name: waxwing, context: {{cluster: {cluster_name}, user: waxwing, namespace: {SYSTEM}}}}}]
+current-context: waxwing
+"
+    ))?)?;
+    let mut config: Value = serde_yaml::from_str(&config)?;
+    config["clusters"] = Value::Sequence(vec![cluster]);
+    let path = repo_root().join("target/cluster/waxwing-serviceaccount.kubeconfig");
+    std::fs::write(&path, serde_yaml::to_string(&config)?)?;
+    Ok(path)
+}
+
+/// Puts the shared controller back on the admin's credentials however the test ends.
+struct AdminController;
+
+impl Drop for AdminController {
+    fn drop(&mut self) {
+        let script = repo_root().join("scripts/controller.sh");
+        let _ = std::process::Command::new(script).arg("restart").status();
+    }
+}
+
+#[tokio::test]
+async fn the_manifests_install_and_their_rbac_is_enough_for_a_release_with_traffic() -> Result<()> {
+    let s = Scenario::exclusive("install").await?;
+    let manifests = repo_root().join("deploy/manifests");
+    kubectl(&[
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "-k",
+        &manifests.display().to_string(),
+    ])
+    .await?;
+    for kind in [
+        "serviceaccount/waxwing",
+        "clusterrole/waxwing",
+        "configmap/waxwing-plugins",
+    ] {
+        kubectl(&["-n", SYSTEM, "get", kind]).await?;
+    }
+    let token = kubectl(&["-n", SYSTEM, "create", "token", "waxwing", "--duration=1h"]).await?;
+    let kubeconfig = service_account_kubeconfig(token.trim())?;
+    let restricted = kubeconfig.display().to_string();
+    // The token is the ServiceAccount's: what the rules leave out is forbidden.
+    let can = |verb: &'static str, what: &'static str| {
+        let restricted = restricted.clone();
+        async move {
+            let out = tokio::process::Command::new(repo_root().join("target/cluster/bin/kubectl"))
+                .args([
+                    "auth",
+                    "can-i",
+                    verb,
+                    what,
+                    "--all-namespaces",
+                    "--kubeconfig",
+                    &restricted,
+                ])
+                .output()
+                .await?;
+            anyhow::Ok(String::from_utf8_lossy(&out.stdout).trim() == "yes")
+        }
+    };
+    ensure!(
+        can("list", "rollouts.rollouts.kruise.io").await?,
+        "the ServiceAccount cannot list Rollouts"
+    );
+    ensure!(
+        !can("list", "secrets").await?,
+        "the ServiceAccount may list every Secret"
+    );
+    ensure!(
+        !can("delete", "pods").await?,
+        "the ServiceAccount may delete pods"
+    );
+
+    let _restore = AdminController;
+    s.controller_with("restart", &[("WAXWING_KUBECONFIG", &restricted)])
+        .await?;
+
+    s.apply(&deployment("web", 3, "v1")).await?;
+    s.apply(SERVICE).await?;
+    s.apply(&ingress("nginx")).await?;
+    let steps = traffic_steps(&[("50%", "50%")]) + "        - replicas: 100%\n";
+    s.apply(&format!(
+        "{}{}",
+        rollout("web", true, &steps),
+        routing("ingress: {name: web}")
+    ))
+    .await?;
+    s.wait_rollout("web", "phase Healthy", |r| {
+        phase(r) == Some(RolloutPhase::Healthy)
+    })
+    .await?;
+    s.wait_pods("app=web", &[("v1", 3)]).await?;
+    s.release("web", "v2", Some("v2")).await?;
+    s.wait_step("web", 1, StepState::StepPaused).await?;
+    wait_split(&s, 3, 2).await?;
+    s.approve("web").await?;
+    s.wait_completed("web").await?;
+    s.wait_pods("app=web", &[("v2", 3)]).await?;
+    traffic_restored(&s).await?;
+
+    let log = std::fs::read_to_string(repo_root().join("target/cluster/logs/waxwing.log"))?;
+    let forbidden: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("forbidden"))
+        .collect();
+    ensure!(
+        forbidden.is_empty(),
+        "the controller was refused:\n{}",
+        forbidden.join("\n")
+    );
+
+    // The manifests' own Deployment only ran simulated pods; the ServiceAccount, RBAC and
+    // ConfigMap stay for the rest of the run.
+    kubectl(&[
+        "-n",
+        SYSTEM,
+        "delete",
+        "deployment/waxwing",
+        "poddisruptionbudget/waxwing",
+    ])
+    .await?;
+    drop(_restore);
+    s.ns.cleanup().await
+}
