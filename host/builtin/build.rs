@@ -16,6 +16,7 @@ const BUILTINS: &[(&str, &str, &str)] = &[
     ("cloneset", "cloneset", "Workload"),
     ("statefulset", "statefulset", "Workload"),
     ("ingress", "ingress", "Traffic"),
+    ("httproute", "httproute", "Traffic"),
     ("pause", "pause", "Policy"),
 ];
 

@@ -66,12 +66,20 @@ fn the_builtins_are_embedded_and_on_disk() {
     let names: Vec<&str> = BUILTINS.iter().map(|(n, _, _)| *n).collect();
     assert_eq!(
         names,
-        ["deployment", "cloneset", "statefulset", "ingress", "pause"]
+        [
+            "deployment",
+            "cloneset",
+            "statefulset",
+            "ingress",
+            "httproute",
+            "pause"
+        ]
     );
     assert_eq!(builtin_world("deployment"), Some(World::Workload));
     assert_eq!(builtin_world("cloneset"), Some(World::Workload));
     assert_eq!(builtin_world("statefulset"), Some(World::Workload));
     assert_eq!(builtin_world("ingress"), Some(World::Traffic));
+    assert_eq!(builtin_world("httproute"), Some(World::Traffic));
     assert_eq!(builtin_world("pause"), Some(World::Policy));
     assert!(builtin("nginx").is_none());
     for (name, _, wasm) in BUILTINS {
@@ -88,7 +96,14 @@ fn the_default_configuration_serves_every_builtin() {
     assert!(report.is_clean(), "{report:?}");
     assert_eq!(
         report.loaded,
-        ["deployment", "cloneset", "statefulset", "ingress", "pause"]
+        [
+            "deployment",
+            "cloneset",
+            "statefulset",
+            "ingress",
+            "httproute",
+            "pause"
+        ]
     );
     let set = registry.current();
     for (api_version, kind, plugin) in [
@@ -105,6 +120,10 @@ fn the_default_configuration_serves_every_builtin() {
             .unwrap();
         assert_eq!(ingress.plugin.id().name, "ingress");
     }
+    let route = set
+        .traffic("gateway.networking.k8s.io/v1", "HTTPRoute", None)
+        .unwrap();
+    assert_eq!(route.plugin.id().name, "httproute");
     assert_eq!(set.policy("pause").unwrap().plugin.id().name, "pause");
     assert!(DEFAULT_PLUGINS_YAML.contains("builtin:deployment"));
 }
@@ -132,6 +151,11 @@ fn pause_passes_its_golden_fixtures() {
 #[test]
 fn ingress_passes_its_golden_fixtures() {
     check_fixtures("ingress");
+}
+
+#[test]
+fn httproute_passes_its_golden_fixtures() {
+    check_fixtures("httproute");
 }
 
 #[test]
