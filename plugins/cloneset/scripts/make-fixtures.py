@@ -543,14 +543,6 @@ case(
 )
 
 case(
-    "takeover-blue-green",
-    "a CloneSet is released in place only: blue-green is refused, naming the supported style",
-    "takeover",
-    {"rollout": ROLLOUT, "style": "blue-green", "old": cloneset(V1), "new": cloneset(V2)},
-    err("invalid-input", "implements the partition release style only"),
-)
-
-case(
     "takeover-canary",
     "a CloneSet has no extra canary workload: the canary style is refused",
     "takeover",
@@ -946,6 +938,547 @@ case(
     "no mark left: finalize is done, and a partition the user sets afterwards is not touched",
     "finalize",
     {"ctx": ctx(2, ("percent", 100), 5), "objects": objects(cloneset(V2, partition=1, current=H2, update=H2))},
+    ok([]),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Blue-green: the new revision's pods are surge pods beside every stable pod (see the crate's
+# blue_green module). A bounded CloneSet has minReadySeconds near i32::MAX and maxUnavailable 0,
+# so no pod is available and the controller updates and deletes no ready pod; the replaced
+# settings are recorded in Kruise's annotation.
+
+ORIGINAL = "rollouts.kruise.io/original-deployment-strategy"
+SPECIFIED_DELETE = "apps.kruise.io/specified-delete"
+MAX_READY = 2**31 - 2
+# What the fixture CloneSet's settings record as: maxUnavailable "20%", maxSurge 0, no
+# minReadySeconds (0 is left out, as Kruise leaves it out).
+RECORD = json.dumps({"maxUnavailable": "20%", "maxSurge": 0}, separators=(",", ":"))
+NEW_PODS = ["b4n8q", "t9w3d", "m2c6v", "k7p3x", "w5j9r"]
+HPA_API = "autoscaling/v2"
+
+
+def bg(pod_template, replicas=5, *, pods=None, max_surge=1, max_unavailable=0, partition=None,
+       paused=False, update=H2, updated=0, updated_ready=None, marked=True, record=RECORD,
+       min_ready=MAX_READY, **kwargs):
+    """A CloneSet a blue-green release holds, running `pods` pods in all (replicas + new)."""
+    annotations = {}
+    if marked:
+        annotations[IN_PROGRESSING] = MARK
+    if record is not None:
+        annotations[ORIGINAL] = record
+    obj = cloneset(pod_template, replicas, partition=partition, paused=paused, annotations=annotations,
+                   update=update, updated=updated, updated_ready=updated_ready, **kwargs)
+    strategy = obj["spec"]["updateStrategy"]
+    strategy["maxSurge"] = max_surge
+    strategy["maxUnavailable"] = max_unavailable
+    if min_ready:
+        obj["spec"]["minReadySeconds"] = min_ready
+    total = replicas + updated if pods is None else pods
+    obj["status"].update({"replicas": total, "readyReplicas": total})
+    if min_ready == MAX_READY:
+        obj["status"].update({"availableReplicas": 0, "updatedAvailableReplicas": 0})
+    return obj
+
+
+def bg_ctx(batch_index, step, planned, **kwargs):
+    return ctx(batch_index, step, planned, style="blue-green", **kwargs)
+
+
+def stable_pods(count, **kwargs):
+    return [pod(H1, suffix, **kwargs) for suffix in STABLE_PODS[:count]]
+
+
+def new_pods(count, pod_hash=H2, labels=None):
+    return [
+        pod(pod_hash, suffix, labels=labels(i) if labels else None, born=f"2025-03-01T11:0{i}:00Z")
+        for i, suffix in enumerate(NEW_PODS[:count])
+    ]
+
+
+def bounds_patch(**update_strategy):
+    return patch_cloneset({"spec": {"updateStrategy": update_strategy}})
+
+
+def mark_for_deletion(suffix):
+    return merge_patch("Pod", f"web-{suffix}", {"metadata": {"labels": {SPECIFIED_DELETE: "true"}}}, api_version="v1")
+
+
+def hpa(name, target_kind, target_name, target_api=API):
+    return {
+        "apiVersion": HPA_API,
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "namespace": NS, "uid": f"hpa-{name}"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": target_api, "kind": target_kind, "name": target_name},
+            "minReplicas": 2,
+            "maxReplicas": 10,
+            "metrics": [
+                {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}
+            ],
+        },
+    }
+
+
+def retarget_hpa(name, target_name):
+    return merge_patch("HorizontalPodAutoscaler", name, {"spec": {"scaleTargetRef": {"name": target_name}}}, api_version=HPA_API)
+
+
+DISABLED = "web-DisableByRollout"
+
+# related-objects
+
+case(
+    "bluegreen-related-objects-lists-hpas",
+    "while the CloneSet carries the blue-green record, the namespace's HPAs are asked for too (they "
+    "have no label to select by)",
+    "related-objects",
+    {"workload": bg(V2)},
+    ok(
+        [
+            {"api-version": "v1", "kind": "Pod", "label-selector": "app=web,tier=frontend"},
+            {"api-version": HPA_API, "kind": "HorizontalPodAutoscaler", "label-selector": ""},
+        ]
+    ),
+)
+
+# takeover
+
+case(
+    "bluegreen-takeover-template-change",
+    "a new template under a blue-green Rollout: marked, held by partition 100% (no update, no "
+    "surge), bounded (minReadySeconds near i32::MAX, maxUnavailable 0, maxSurge 1 because "
+    "OpenKruise refuses both below 1; the partition holds every pod, so no pod is surged) with "
+    "the replaced settings in Kruise's annotation",
+    "takeover",
+    {"rollout": ROLLOUT, "style": "blue-green", "old": cloneset(V1), "new": cloneset(V2)},
+    ok(
+        {
+            "metadata": {"annotations": {IN_PROGRESSING: MARK, ORIGINAL: RECORD}},
+            "spec": {"minReadySeconds": MAX_READY, "updateStrategy": {"maxUnavailable": 0, "maxSurge": 1, "partition": "100%"}},
+        }
+    ),
+)
+
+unset = cloneset(V1, paused=True)
+del unset["spec"]["updateStrategy"]["maxUnavailable"]
+del unset["spec"]["updateStrategy"]["maxSurge"]
+unset["spec"]["minReadySeconds"] = 10
+unset_v2 = copy.deepcopy(unset)
+unset_v2["spec"]["template"] = copy.deepcopy(V2)
+case(
+    "bluegreen-takeover-records-defaults-and-unpauses",
+    "unset maxSurge and maxUnavailable are recorded as Kruise records them (0% and 20%), "
+    "minReadySeconds 10 as it is; a paused CloneSet is unpaused, the partition holds it",
+    "takeover",
+    {"rollout": ROLLOUT, "style": "blue-green", "old": unset, "new": unset_v2},
+    ok(
+        {
+            "metadata": {
+                "annotations": {
+                    IN_PROGRESSING: MARK,
+                    ORIGINAL: '{"maxUnavailable":"20%","maxSurge":"0%","minReadySeconds":10}',
+                }
+            },
+            "spec": {
+                "minReadySeconds": MAX_READY,
+                "updateStrategy": {"maxUnavailable": 0, "maxSurge": 1, "partition": "100%", "paused": False},
+            },
+        }
+    ),
+)
+
+case(
+    "bluegreen-takeover-own-batch-change",
+    "release-batch's own change (the partition goes, maxSurge 2) passes the webhook: admitted "
+    "unchanged",
+    "takeover",
+    {
+        "rollout": ROLLOUT,
+        "style": "blue-green",
+        "old": bg(V2, partition="100%"),
+        "new": bg(V2, max_surge=2),
+    },
+    ok(None),
+)
+
+case(
+    "bluegreen-takeover-new-template-mid-release",
+    "a third template arrives at 40%: paused, so the controller neither updates pods nor surges "
+    "until traffic is back on stable and the release restarts; the bounds stay",
+    "takeover",
+    {"rollout": ROLLOUT, "style": "blue-green", "old": bg(V2, max_surge=2), "new": bg(V3, max_surge=2)},
+    ok({"spec": {"updateStrategy": {"paused": True}}}),
+)
+
+case(
+    "bluegreen-takeover-rollback-mid-release",
+    "the template goes back to v1 at 40%: paused as well; finalize hands the CloneSet back once "
+    "traffic is restored",
+    "takeover",
+    {"rollout": ROLLOUT, "style": "blue-green", "old": bg(V2, max_surge=2), "new": bg(V1, max_surge=2)},
+    ok({"spec": {"updateStrategy": {"paused": True}}}),
+)
+
+user_settings = bg(V2, max_surge=2, max_unavailable=1)
+user_settings["spec"]["minReadySeconds"] = 30
+case(
+    "bluegreen-takeover-user-changes-bounded-settings",
+    "mid-release the user applies minReadySeconds 30 and maxUnavailable 1: both become the "
+    "recorded settings and are bounded again; maxSurge stays the release's",
+    "takeover",
+    {"rollout": ROLLOUT, "style": "blue-green", "old": bg(V2, max_surge=2), "new": user_settings},
+    ok(
+        {
+            "metadata": {"annotations": {ORIGINAL: '{"maxUnavailable":1,"maxSurge":0,"minReadySeconds":30}'}},
+            "spec": {"minReadySeconds": MAX_READY, "updateStrategy": {"maxUnavailable": 0}},
+        }
+    ),
+)
+
+# release-batch
+
+case(
+    "bluegreen-release-first-batch",
+    "batch 1 at 20% of 5: the partition goes (as in Kruise) and maxSurge is the batch, 1 new pod "
+    "beside the 5 stable ones",
+    "release-batch",
+    {"ctx": bg_ctx(0, ("percent", 20), 1), "objects": objects(bg(V2, partition="100%", max_surge=0), *stable_pods(5))},
+    ok([bounds_patch(partition=None, maxSurge=1)]),
+)
+
+case(
+    "bluegreen-release-later-batch-labels",
+    "with a rollout id, batch 2 at 40%: maxSurge 2; the pod added in batch 2 gets batch id 2, the "
+    "batch-1 pod keeps its labels",
+    "release-batch",
+    {
+        "ctx": bg_ctx(1, ("percent", 40), 2, rollout=ROLLOUT_WITH_ID),
+        "objects": objects(
+            bg(V2, updated=2),
+            *stable_pods(5),
+            *new_pods(2, labels=lambda i: labelled(1) if i == 0 else None),
+        ),
+    },
+    ok([bounds_patch(maxSurge=2), label_pod("t9w3d", 2)]),
+)
+
+case(
+    "bluegreen-release-batch-done",
+    "maxSurge 2 in place and 2 new pods running: nothing to change",
+    "release-batch",
+    {"ctx": bg_ctx(1, ("percent", 40), 2), "objects": objects(bg(V2, max_surge=2, updated=2), *stable_pods(5), *new_pods(2))},
+    ok([]),
+)
+
+case(
+    "bluegreen-release-holds-an-unheld-cloneset",
+    "a CloneSet that escaped the webhook (paused, no mark, no record): marked, recorded, bounded "
+    "and unpaused with the batch's maxSurge in one patch",
+    "release-batch",
+    {"ctx": bg_ctx(0, ("percent", 20), 1), "objects": objects(cloneset(V2, paused=True, update=H2, updated=0), *stable_pods(5))},
+    ok(
+        [
+            patch_cloneset(
+                {
+                    "metadata": {"annotations": {IN_PROGRESSING: MARK, ORIGINAL: RECORD}},
+                    "spec": {
+                        "minReadySeconds": MAX_READY,
+                        "updateStrategy": {"maxUnavailable": 0, "paused": False, "maxSurge": 1},
+                    },
+                }
+            )
+        ]
+    ),
+)
+
+case(
+    "bluegreen-release-disables-hpas",
+    "the HPA of the CloneSet is pointed at web-DisableByRollout before anything else; an HPA of "
+    "another workload and one already disabled are left alone",
+    "release-batch",
+    {
+        "ctx": bg_ctx(0, ("percent", 20), 1),
+        "objects": objects(
+            bg(V2, partition="100%", max_surge=0),
+            *stable_pods(5),
+            hpa("web", "CloneSet", "web"),
+            hpa("api", "Deployment", "web", target_api="apps/v1"),
+            hpa("web-old", "CloneSet", DISABLED),
+        ),
+    },
+    ok([retarget_hpa("web", DISABLED), bounds_patch(partition=None, maxSurge=1)]),
+)
+
+case(
+    "bluegreen-release-scale-up-refills-stable",
+    "batch 1 while the CloneSet grew from 5 to 10: the controller surges only new pods, so the "
+    "partition goes back to 100% until it has added stable pods up to 10 pods in all",
+    "release-batch",
+    {"ctx": bg_ctx(0, ("percent", 20), 2), "objects": objects(bg(V2, 10, pods=6, updated=1), *stable_pods(5), *new_pods(1))},
+    ok([bounds_patch(partition="100%")]),
+)
+
+refilled = [pod(H1, f"s{i}x9z") for i in range(4)]
+case(
+    "bluegreen-release-scale-up-after-refill",
+    "refilled to 9 stable pods beside the 1 new: the partition goes and maxSurge stays 1 "
+    "(9 + 2 planned - 10), so the controller adds the second new pod",
+    "release-batch",
+    {
+        "ctx": bg_ctx(0, ("percent", 20), 2),
+        "objects": objects(bg(V2, 10, pods=10, partition="100%", updated=1), *stable_pods(5), *refilled, *new_pods(1)),
+    },
+    ok([bounds_patch(partition=None)]),
+)
+
+shrunk = stable_pods(5)
+shrunk[2] = pod(H1, STABLE_PODS[2], ready=False)
+shrunk[4] = pod(H1, STABLE_PODS[4], born="2025-03-01T10:30:00Z")
+case(
+    "bluegreen-release-scale-down-removes-stable-pods",
+    "the CloneSet shrank from 5 to 3 mid-release: the 2 stable pods beyond 3 (the not-ready one, "
+    "then the youngest) are marked specified-delete, and the CloneSet is paused with "
+    "maxUnavailable 100%, which lets its controller delete exactly the marked ready pods",
+    "release-batch",
+    {"ctx": bg_ctx(0, ("percent", 20), 1), "objects": objects(bg(V2, 3, pods=6, updated=1), *shrunk, *new_pods(1))},
+    ok([bounds_patch(paused=True, maxUnavailable="100%"), mark_for_deletion("h3t8w"), mark_for_deletion("r8v6b")]),
+)
+
+case(
+    "bluegreen-release-scale-down-removed",
+    "the marked pods are gone: unpaused and bounded again; maxSurge 1 (3 + 1 - 3) is in place",
+    "release-batch",
+    {
+        "ctx": bg_ctx(0, ("percent", 20), 1),
+        "objects": objects(
+            bg(V2, 3, pods=4, paused=True, max_unavailable="100%", updated=1), *stable_pods(3), *new_pods(1)
+        ),
+    },
+    ok([bounds_patch(paused=False, maxUnavailable=0)]),
+)
+
+case(
+    "bluegreen-release-continuous-removes-abandoned-pods",
+    "continuous release: the template moved to v3 at 40%, the webhook paused the CloneSet and the "
+    "release restarted for v3; the 2 v2 pods are marked for deletion under the removal budget, "
+    "the 5 stable v1 pods stay",
+    "release-batch",
+    {
+        "ctx": bg_ctx(0, ("percent", 20), 1, update=H3),
+        "objects": objects(bg(V3, pods=7, paused=True, max_surge=2, update=H3), *stable_pods(5), *new_pods(2)),
+    },
+    ok([bounds_patch(maxUnavailable="100%"), mark_for_deletion("b4n8q"), mark_for_deletion("t9w3d")]),
+)
+
+case(
+    "bluegreen-release-continuous-first-batch",
+    "continuous release, the v2 pods gone: unpaused and bounded again with maxSurge 1 for the "
+    "first v3 batch",
+    "release-batch",
+    {
+        "ctx": bg_ctx(0, ("percent", 20), 1, update=H3),
+        "objects": objects(
+            bg(V3, pods=5, paused=True, max_surge=2, max_unavailable="100%", update=H3), *stable_pods(5)
+        ),
+    },
+    ok([bounds_patch(paused=False, maxUnavailable=0, maxSurge=1)]),
+)
+
+case(
+    "bluegreen-release-refuses-rollback-in-batches",
+    "a blue-green release does not roll back in batches, as in Kruise",
+    "release-batch",
+    {"ctx": {**bg_ctx(0, ("percent", 20), 1), "update-revision": H1}, "objects": objects(bg(V1, update=H1))},
+    err("invalid-input", "does not roll back in batches"),
+)
+
+# check-batch
+
+case(
+    "bluegreen-check-waiting-for-ready",
+    "batch 2: both new pods exist, one ready",
+    "check-batch",
+    {
+        "ctx": bg_ctx(1, ("percent", 40), 2),
+        "objects": objects(bg(V2, max_surge=2, updated=2, updated_ready=1), *stable_pods(5), *new_pods(2)),
+    },
+    ok(batch_status(2, 1, "1 of 2 updated pods are ready (0 may fail); waiting for 1 more")),
+)
+
+case(
+    "bluegreen-check-ready",
+    "with a rollout id, batch 2: 2 new pods, ready (readiness, not availability: no pod is available "
+    "under the bounds) and labelled",
+    "check-batch",
+    {
+        "ctx": bg_ctx(1, ("percent", 40), 2, rollout=ROLLOUT_WITH_ID),
+        "objects": objects(
+            bg(V2, max_surge=2, updated=2), *stable_pods(5), *new_pods(2, labels=lambda i: labelled(i + 1))
+        ),
+    },
+    ok(batch_status(2, 2)),
+)
+
+case(
+    "bluegreen-check-tolerated-failure",
+    "batch 2 with one tolerated failure: one ready new pod of two is enough",
+    "check-batch",
+    {
+        "ctx": bg_ctx(1, ("percent", 40), 2, tolerated=1),
+        "objects": objects(bg(V2, max_surge=2, updated=2, updated_ready=1), *stable_pods(5), *new_pods(2)),
+    },
+    ok(batch_status(2, 1)),
+)
+
+case(
+    "bluegreen-check-waiting-for-removal",
+    "continuous release: the abandoned v2 pods are not gone yet",
+    "check-batch",
+    {
+        "ctx": bg_ctx(0, ("percent", 20), 1, update=H3),
+        "objects": objects(
+            bg(V3, pods=7, paused=True, max_surge=2, max_unavailable="100%", update=H3),
+            *stable_pods(5),
+            *new_pods(2),
+        ),
+    },
+    ok(
+        batch_status(
+            0,
+            0,
+            "waiting for CloneSet web to delete pods of an abandoned revision or beyond its 5 replicas: "
+            "web-b4n8q, web-t9w3d",
+        )
+    ),
+)
+
+case(
+    "bluegreen-check-surge-cannot-reach",
+    "100% after 40% of 5: the controller surged once to 3 new pods and adds no more (it surges only "
+    "for the 5 - 3 pods it still has to update); said instead of waiting silently as Kruise does",
+    "check-batch",
+    {
+        "ctx": bg_ctx(2, ("percent", 100), 5),
+        "objects": objects(bg(V2, max_surge=5, updated=3), *stable_pods(5), *new_pods(3)),
+    },
+    ok(
+        batch_status(
+            3,
+            3,
+            "CloneSet web runs 3 new pods and will not add more than 0 of the 2 planned: its controller "
+            "surges only for the pods it still has to update (5 replicas - 3 updated), so a blue-green "
+            "batch can grow the new pods to at most the replicas minus those it starts from (plan the "
+            "first step with every pod, or smaller steps)",
+        )
+    ),
+)
+
+# observe
+
+case(
+    "bluegreen-observe-in-progress",
+    "a blue-green release at 40%: no partition, but marked and bounded, so taken over; the stable "
+    "and new pods tell apart by pod-template-hash",
+    "observe",
+    {"objects": objects(bg(V2, max_surge=2, updated=2), *stable_pods(5), *new_pods(2))},
+    ok(
+        {
+            "replicas": 5,
+            "stable-revision": H1,
+            "update-revision": H2,
+            "update-pod-template-hash": H2,
+            "stable-pod-template-hash": H1,
+            "settled": True,
+            "taken-over": True,
+            "revision-label": "pod-template-hash",
+        }
+    ),
+)
+
+# finalize
+
+RESTORED = {"maxUnavailable": "20%", "maxSurge": 0}
+
+case(
+    "bluegreen-finalize-after-success",
+    "traffic is all on v2: the recorded settings come back and the mark goes; the controller then "
+    "scales the 5 v1 pods in (they are surplus and not the update revision)",
+    "finalize",
+    {"ctx": bg_ctx(2, ("percent", 100), 5), "objects": objects(bg(V2, max_surge=5, updated=5), *stable_pods(5), *new_pods(5))},
+    ok(
+        [
+            patch_cloneset(
+                {
+                    "metadata": {"annotations": {IN_PROGRESSING: None}},
+                    "spec": {"minReadySeconds": 0, "updateStrategy": RESTORED},
+                }
+            )
+        ]
+    ),
+)
+
+case(
+    "bluegreen-finalize-after-rollback",
+    "rolled back at 40% (template on v1 again, paused by the webhook): settings restored, "
+    "unpaused, mark removed; the controller scales the 2 v2 pods in, the v1 pods being the update "
+    "revision again",
+    "finalize",
+    {
+        "ctx": bg_ctx(1, ("percent", 40), 2, update=H1),
+        "objects": objects(bg(V1, pods=7, paused=True, max_surge=2, update=H1, updated=5), *stable_pods(5), *new_pods(2)),
+    },
+    ok(
+        [
+            patch_cloneset(
+                {
+                    "metadata": {"annotations": {IN_PROGRESSING: None}},
+                    "spec": {"minReadySeconds": 0, "updateStrategy": {**RESTORED, "paused": False}},
+                }
+            )
+        ]
+    ),
+)
+
+case(
+    "bluegreen-finalize-waits-for-the-controller",
+    "handed back after a success, the old pods not scaled in yet: not ready, as Kruise waits, since "
+    "the host routes the stable Service again next",
+    "finalize",
+    {
+        "ctx": bg_ctx(2, ("percent", 100), 5),
+        "objects": objects(
+            bg(V2, pods=10, marked=False, max_surge=0, max_unavailable="20%", min_ready=0, updated=5, current=H1),
+            hpa("web", "CloneSet", DISABLED),
+        ),
+    },
+    err(
+        "not-ready",
+        "waiting for CloneSet web to finish before restoring its HPAs: 5 of its 10 pods run update "
+        f"revision {H2} (5 replicas wanted)",
+    ),
+)
+
+case(
+    "bluegreen-finalize-restores-hpas",
+    "the controller has finished: the HPA points at the CloneSet again, and the record goes last "
+    "(it is what makes the plugin list HPAs)",
+    "finalize",
+    {
+        "ctx": bg_ctx(2, ("percent", 100), 5),
+        "objects": objects(
+            bg(V2, pods=5, marked=False, max_surge=0, max_unavailable="20%", min_ready=0, updated=5, current=H2),
+            hpa("web", "CloneSet", DISABLED),
+        ),
+    },
+    ok([retarget_hpa("web", "web"), patch_cloneset({"metadata": {"annotations": {ORIGINAL: None}}})]),
+)
+
+case(
+    "bluegreen-finalize-done",
+    "no mark and no record left: done",
+    "finalize",
+    {"ctx": bg_ctx(2, ("percent", 100), 5), "objects": objects(cloneset(V2, current=H2, update=H2))},
     ok([]),
 )
 

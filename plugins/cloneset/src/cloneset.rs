@@ -14,6 +14,9 @@ pub const KIND: &str = "CloneSet";
 /// Where the partition lives, for merge patches.
 pub const PARTITION: [&str; 3] = ["spec", "updateStrategy", "partition"];
 pub const PAUSED: [&str; 3] = ["spec", "updateStrategy", "paused"];
+pub const MAX_SURGE: [&str; 3] = ["spec", "updateStrategy", "maxSurge"];
+pub const MAX_UNAVAILABLE: [&str; 3] = ["spec", "updateStrategy", "maxUnavailable"];
+pub const MIN_READY_SECONDS: [&str; 2] = ["spec", "minReadySeconds"];
 
 /// A CloneSet that has a name, a namespace and a spec.
 #[derive(Debug, Clone)]
@@ -35,6 +38,7 @@ pub struct Spec {
     pub template: PodTemplateSpec,
     #[serde(default)]
     pub update_strategy: UpdateStrategy,
+    pub min_ready_seconds: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -43,12 +47,17 @@ pub struct UpdateStrategy {
     /// How many (or what share of the) pods stay on the current revision.
     pub partition: Option<IntOrString>,
     pub paused: Option<bool>,
+    /// How many pods may be created above `replicas` while updating.
+    pub max_surge: Option<IntOrString>,
+    /// How many pods may be unavailable while updating.
+    pub max_unavailable: Option<IntOrString>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     pub observed_generation: Option<i64>,
+    pub replicas: Option<i32>,
     pub updated_replicas: Option<i32>,
     pub updated_ready_replicas: Option<i32>,
     /// The ControllerRevision every pod ran before the update (`<name>-<hash>`).
@@ -174,6 +183,21 @@ impl CloneSet {
         non_empty(self.status.current_revision.as_deref())
             .map(revision::short_hash)
             .or_else(|| self.update_hash())
+    }
+
+    /// A metadata annotation.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        waxwing_plugin_sdk::object::lookup(self.meta.annotations.as_ref(), key)
+    }
+
+    /// `spec.minReadySeconds`, which defaults to 0.
+    pub fn min_ready_seconds(&self) -> i32 {
+        self.spec.min_ready_seconds.unwrap_or(0)
+    }
+
+    /// `status.replicas`: every pod the CloneSet runs, of any revision.
+    pub fn status_replicas(&self) -> u32 {
+        count(self.status.replicas)
     }
 
     pub fn updated_replicas(&self) -> u32 {

@@ -10,7 +10,7 @@ use waxwing_plugin_sdk::{Change, PluginError, change};
 use crate::cloneset::{PARTITION, PAUSED};
 use crate::objects::Objects;
 
-/// See [`crate::finalize`]: one patch while the CloneSet carries the release's mark, nothing
+/// See [`crate::finalize()`]: one patch while the CloneSet carries the release's mark, nothing
 /// after. Pods the CloneSet controller updates from here on get no batch labels: no batch
 /// released them.
 pub fn finalize(objects: &Objects) -> Result<Vec<Change>, PluginError> {

@@ -1,7 +1,9 @@
 //! Waxwing's workload plugin for OpenKruise CloneSets (`apps.kruise.io/v1alpha1`, world
-//! `workload-plugin`), in Kruise Rollout's only release style for CloneSets: `partition`, the
-//! CloneSet updated in place a batch at a time through `spec.updateStrategy.partition`. A
-//! CloneSet has no extra canary workload, so the `canary` and `blue-green` styles are refused.
+//! `workload-plugin`), in Kruise Rollout's two release styles for CloneSets: `partition`, the
+//! CloneSet updated in place a batch at a time through `spec.updateStrategy.partition`, and
+//! `blue-green`, the new revision's pods added by the CloneSet controller as surge pods beside
+//! every old one (see the `blue_green` module). A CloneSet has no extra canary workload, so the
+//! `canary` style is refused.
 //!
 //! # Native API
 //!
@@ -22,7 +24,9 @@
 //! # Design choices
 //!
 //! - **Related objects**: the pods the CloneSet's selector matches; only those it controls
-//!   (by owner reference) count.
+//!   (by owner reference) count. While a blue-green release holds the CloneSet, also every
+//!   `autoscaling/v2` HorizontalPodAutoscaler of the namespace (HPAs have no labels to select
+//!   by; see the `hpa` module). Every related object must carry `apiVersion` and `kind`.
 //! - **Revisions** are the hashes of `status.currentRevision` (stable) and
 //!   `status.updateRevision`: the part after the last `-` of the ControllerRevision names, which
 //!   is what Kruise Rollout records for a CloneSet and what its pods carry as
@@ -55,10 +59,24 @@
 //! - **Finalize** removes the partition (the controller then moves every pod to the update
 //!   revision, which after a rollback is the stable one) and the mark; pods updated from there
 //!   get no batch labels.
+//! - **Blue-green style** (modules `blue_green`, `bounds`, `fleet`, `hpa`): the takeover holds
+//!   the CloneSet with partition `"100%"` and bounds it as Kruise does (`minReadySeconds` near
+//!   `i32::MAX`, `maxUnavailable: 0`, the replaced settings in Kruise's
+//!   `rollouts.kruise.io/original-deployment-strategy` annotation); a batch removes the
+//!   partition and sets `maxSurge` to the new pods wanted above `replicas`. Pods that must go
+//!   (a continuous release's middle revision, stable pods beyond a reduced replica count) are
+//!   marked `apps.kruise.io/specified-delete` under a paused CloneSet. HPAs are pointed away
+//!   from the CloneSet meanwhile. Readiness counts `updatedReadyReplicas`, no pod being
+//!   available under the bounds. Finalize restores the record, waits for the controller to
+//!   finish, then restores the HPAs. Rollbacks in batches are refused, as in Kruise.
 
 mod batch;
+mod blue_green;
+mod bounds;
 mod cloneset;
 mod finalize;
+mod fleet;
+mod hpa;
 mod objects;
 mod partition;
 mod revisions;
@@ -74,7 +92,8 @@ use waxwing_plugin_sdk::{Change, ObjectQuery, PluginError, RolloutInfo};
 use crate::cloneset::CloneSet;
 use crate::objects::Objects;
 
-/// The objects every other call needs: the pods by the CloneSet's selector.
+/// The objects every other call needs: the pods by the CloneSet's selector, and during a
+/// blue-green release the namespace's HPAs.
 pub fn related_objects(workload: &str) -> Result<Vec<ObjectQuery>, PluginError> {
     objects::queries(&CloneSet::parse(workload, "the workload")?)
 }
@@ -85,15 +104,15 @@ pub fn observe(objects: &WorkloadObjects) -> Result<WorkloadState, PluginError> 
 }
 
 /// The merge patch the admission webhook adds to a user's update so no pod is updated, or none
-/// when the update does not start a release.
+/// when the update does not start or touch a release.
 pub fn takeover(
     rollout: &RolloutInfo,
     style: ReleaseStyle,
     old: &str,
     new: &str,
 ) -> Result<Option<String>, PluginError> {
-    partition_only(style)?;
-    takeover::takeover(rollout, old, new)
+    supported(style)?;
+    takeover::takeover(rollout, style, old, new)
 }
 
 /// The changes that put `planned-replicas` pods on the update revision and label them.
@@ -101,8 +120,11 @@ pub fn release_batch(
     ctx: &BatchContext,
     objects: &WorkloadObjects,
 ) -> Result<Vec<Change>, PluginError> {
-    partition_only(ctx.style)?;
-    batch::release(ctx, &Objects::parse(objects)?)
+    let objects = Objects::parse(objects)?;
+    match supported(ctx.style)? {
+        ReleaseStyle::BlueGreen => blue_green::release(ctx, &objects),
+        _ => batch::release(ctx, &objects),
+    }
 }
 
 /// Whether the batch is done: enough updated pods, ready enough, labelled.
@@ -110,25 +132,30 @@ pub fn check_batch(
     ctx: &BatchContext,
     objects: &WorkloadObjects,
 ) -> Result<BatchStatus, PluginError> {
-    partition_only(ctx.style)?;
-    batch::check(ctx, &Objects::parse(objects)?)
+    let objects = Objects::parse(objects)?;
+    match supported(ctx.style)? {
+        ReleaseStyle::BlueGreen => blue_green::check(ctx, &objects),
+        _ => batch::check(ctx, &objects),
+    }
 }
 
 /// The changes that hand the CloneSet back to its controller; none when done.
 pub fn finalize(ctx: &BatchContext, objects: &WorkloadObjects) -> Result<Vec<Change>, PluginError> {
-    partition_only(ctx.style)?;
-    finalize::finalize(&Objects::parse(objects)?)
+    let objects = Objects::parse(objects)?;
+    match supported(ctx.style)? {
+        ReleaseStyle::BlueGreen => blue_green::finalize(&objects),
+        _ => finalize::finalize(&objects),
+    }
 }
 
-fn partition_only(style: ReleaseStyle) -> Result<(), PluginError> {
-    let name = match style {
-        ReleaseStyle::Partition => return Ok(()),
-        ReleaseStyle::Canary => "canary",
-        ReleaseStyle::BlueGreen => "blue-green",
-    };
-    Err(PluginError::invalid_input(format!(
-        "the CloneSet plugin implements the partition release style only (a CloneSet is \
-         updated in place, a batch at a time, through its partition); it cannot run a {name} \
-         release"
-    )))
+/// The style itself for partition and blue-green; a CloneSet has no extra canary workload.
+fn supported(style: ReleaseStyle) -> Result<ReleaseStyle, PluginError> {
+    if style == ReleaseStyle::Canary {
+        return Err(PluginError::invalid_input(
+            "for a canary strategy the CloneSet plugin implements the partition release style \
+             only (a CloneSet is updated in place, a batch at a time, through its partition; it \
+             has no extra canary workload); it cannot run a canary release",
+        ));
+    }
+    Ok(style)
 }

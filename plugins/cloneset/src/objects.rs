@@ -1,14 +1,17 @@
 //! The CloneSet and its pods, parsed.
 
 use k8s_openapi::Resource;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::Pod;
 use waxwing_plugin_sdk::object::{self, TypeMeta};
 use waxwing_plugin_sdk::workload::WorkloadObjects;
 use waxwing_plugin_sdk::{ObjectQuery, PluginError, pod, revision, selector};
 
 use crate::cloneset::CloneSet;
+use crate::{bounds, hpa};
 
-/// The queries for [`crate::related_objects`]: the pods the CloneSet's selector matches.
+/// The queries for [`crate::related_objects`]: the pods the CloneSet's selector matches, and
+/// while a blue-green release holds it the namespace's HPAs (see [`crate::hpa`]).
 pub fn queries(workload: &CloneSet) -> Result<Vec<ObjectQuery>, PluginError> {
     let selector = selector::render(&workload.spec.selector)?;
     if selector.is_empty() {
@@ -17,11 +20,15 @@ pub fn queries(workload: &CloneSet) -> Result<Vec<ObjectQuery>, PluginError> {
             workload.name
         )));
     }
-    Ok(vec![ObjectQuery {
+    let mut queries = vec![ObjectQuery {
         api_version: Pod::API_VERSION.to_owned(),
         kind: Pod::KIND.to_owned(),
         label_selector: selector,
-    }])
+    }];
+    if bounds::recorded(workload) {
+        queries.push(hpa::query());
+    }
+    Ok(queries)
 }
 
 /// A call's objects.
@@ -31,19 +38,26 @@ pub struct Objects {
     pub workload: CloneSet,
     /// The live pods it controls (the selector may match other workloads' pods).
     pub pods: Vec<Pod>,
+    /// Every HPA of the namespace, while a blue-green release asks for them.
+    pub hpas: Vec<HorizontalPodAutoscaler>,
 }
 
 impl Objects {
     pub fn parse(objects: &WorkloadObjects) -> Result<Self, PluginError> {
         let workload = CloneSet::parse(&objects.workload, "the workload")?;
         let uid = workload.uid()?.to_owned();
-        let mut pods = Vec::new();
+        let (mut pods, mut hpas) = (Vec::new(), Vec::new());
         for (i, json) in objects.related.iter().enumerate() {
             let what = format!("related object {} of {}", i + 1, objects.related.len());
             let kind = TypeMeta::of(json, &what)?;
+            if kind.is::<HorizontalPodAutoscaler>() {
+                hpas.push(object::parse(json, &what)?);
+                continue;
+            }
             if !kind.is::<Pod>() {
                 return Err(PluginError::invalid_input(format!(
-                    "{what} is a {} {}; the CloneSet plugin asks for Pods only",
+                    "{what} is a {} {}; the CloneSet plugin asks for Pods only, and during a \
+                     blue-green release for autoscaling/v2 HorizontalPodAutoscalers",
                     kind.api_version, kind.kind
                 )));
             }
@@ -52,7 +66,11 @@ impl Objects {
                 pods.push(pod);
             }
         }
-        Ok(Self { workload, pods })
+        Ok(Self {
+            workload,
+            pods,
+            hpas,
+        })
     }
 
     /// The pods running the revision with this hash. They are matched against the revision's

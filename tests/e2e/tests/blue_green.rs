@@ -2,14 +2,15 @@
 //! cluster and the controller `make up` runs: the new version scaled up beside the old one
 //! (every old pod stays until the end), traffic switched by step, then the old pods go; a
 //! rollback restores traffic before the new pods go; a newer revision mid-release (continuous
-//! release, which Kruise refuses) restarts on it; scaling mid-release; deletion and disable.
+//! release, which Kruise refuses) restarts on it; scaling mid-release; deletion and disable; and
+//! a CloneSet released the same way.
 
 use anyhow::{Result, ensure};
 use serde_json::json;
 use waxwing_e2e::cli::waxwing;
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
 use waxwing_e2e::kube::api::{DeleteParams, Patch, PatchParams};
-use waxwing_e2e::rollout::{Scenario, common, deployment, phase};
+use waxwing_e2e::rollout::{CLONESET, Scenario, common, deployment, phase};
 use waxwing_e2e::traffic::{
     SERVICE, ingress, ingress_named, restored_first, traffic_restored, wait_canary_annotations,
     wait_split, watch_restore,
@@ -206,6 +207,76 @@ async fn blue_green_deletion_and_disable() -> Result<()> {
         let timeline = watch_restore(&s, released).await?;
         restored_first(&timeline)?;
         s.wait_pods(WEB, &[("v2", 4)]).await?;
+        traffic_restored(&s).await?;
+        s.ns.cleanup().await?;
+    }
+    Ok(())
+}
+
+/// Scenario 5, CloneSet: all new pods beside the old ones without traffic, then 50% and 100% of
+/// the requests; a rollback at 50% restores traffic before the new pods go. (A CloneSet cannot
+/// surge to 100% after an earlier partial batch: the plan starts at 100%, as Kruise's examples
+/// do.)
+#[tokio::test]
+async fn blue_green_cloneset_rolls_and_rolls_back() -> Result<()> {
+    for rollback in [false, true] {
+        let s = Scenario::new(if rollback {
+            "bluegreen-cloneset-back"
+        } else {
+            "bluegreen-cloneset"
+        })
+        .await?;
+        s.apply(&CLONESET.manifest("web", 4, "v1")).await?;
+        s.apply(SERVICE).await?;
+        s.apply(&ingress("nginx")).await?;
+        s.apply(
+            "apiVersion: rollouts.kruise.io/v1beta1
+kind: Rollout
+metadata:
+  name: web
+spec:
+  workloadRef: {apiVersion: apps.kruise.io/v1alpha1, kind: CloneSet, name: web}
+  strategy:
+    blueGreen:
+      steps:
+        - {replicas: 100%, traffic: \"0%\", pause: {}}
+        - {replicas: 100%, traffic: \"50%\", pause: {}}
+        - {replicas: 100%, traffic: \"100%\", pause: {}}
+      trafficRoutings:
+        - service: web
+          gracePeriodSeconds: 1
+          ingress: {name: web}
+",
+        )
+        .await?;
+        s.wait_rollout("web", "phase Healthy", |r| {
+            phase(r) == Some(RolloutPhase::Healthy)
+        })
+        .await?;
+        s.wait_pods(WEB, &[("v1", 4)]).await?;
+        s.release_workload(&CLONESET, "web", "v2", Some("v2"))
+            .await?;
+        s.wait_step("web", 1, StepState::StepPaused).await?;
+        s.wait_pods(WEB, &[("v1", 4), ("v2", 4)]).await?;
+        s.approve("web").await?;
+        s.wait_step("web", 2, StepState::StepPaused).await?;
+        weighted(&s, "50").await?;
+        wait_split(&s, 4, 4).await?;
+        if rollback {
+            waxwing(&["undo", "web", "-n", s.ns.name()]).await?;
+            s.wait_pods(WEB, &[("v1", 4)]).await?;
+        } else {
+            s.approve("web").await?;
+            s.wait_step("web", 3, StepState::StepPaused).await?;
+            weighted(&s, "100").await?;
+            s.approve("web").await?;
+            s.wait_completed("web").await?;
+            s.wait_pods(WEB, &[("v2", 4)]).await?;
+        }
+        s.wait_rollout("web", "the release finished", |r| {
+            phase(r) == Some(RolloutPhase::Healthy)
+        })
+        .await?;
         traffic_restored(&s).await?;
         s.ns.cleanup().await?;
     }

@@ -247,6 +247,7 @@ async fn rollback_restores_traffic_before_the_workload() -> Result<()> {
     restored_first(&timeline)?;
     s.wait_pods(WEB, &[("v1", 3)]).await?;
     traffic_restored(&s).await?;
+    s.wait_event("web", "RolloutCancelled").await?;
     let reasons = s.event_reasons("web").await?;
     let position = |reason: &str| reasons.iter().rposition(|r| r == reason);
     ensure!(
