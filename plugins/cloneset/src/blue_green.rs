@@ -17,7 +17,7 @@
 //!    batch needs above `replicas`: `stable + new wanted - replicas`, which is the batch itself
 //!    while the stable pods number `replicas`. New pods already running are never taken back.
 //!
-//! Alongside: HPAs of the CloneSet are disabled ([`crate::hpa`]) and the batch labels go on the
+//! Alongside: HPAs of the CloneSet are disabled ([`waxwing_plugin_sdk::hpa`]) and the batch labels go on the
 //! new pods.
 //!
 //! # Why the surge reaches only so far
@@ -56,13 +56,15 @@ use waxwing_plugin_sdk::intstr;
 use waxwing_plugin_sdk::merge_patch::MergePatch;
 use waxwing_plugin_sdk::takeover::IN_PROGRESSING_ANNOTATION;
 use waxwing_plugin_sdk::workload::{BatchContext, BatchStatus};
-use waxwing_plugin_sdk::{Change, PluginError, batch_labels, change, no_need_update, readiness};
+use waxwing_plugin_sdk::{
+    Change, PluginError, batch_labels, change, hpa, no_need_update, readiness,
+};
 
 use crate::bounds::{self, MAX_READY_SECONDS, Original, REMOVAL_MAX_UNAVAILABLE};
 use crate::cloneset::{CloneSet, MAX_SURGE, MAX_UNAVAILABLE, PARTITION, PAUSED};
 use crate::fleet::{self, Fleet};
 use crate::objects::Objects;
-use crate::{hpa, partition, takeover};
+use crate::{partition, takeover};
 
 /// See [`crate::release_batch`] and the module docs. The changes come in the order they must
 /// land: HPAs, the CloneSet, then pod labels.
@@ -88,7 +90,7 @@ pub fn release(ctx: &BatchContext, objects: &Objects) -> Result<Vec<Change>, Plu
             pods = fleet::mark_changes(&doomed)?;
         }
     }
-    let mut changes = hpa::disable(objects)?;
+    let mut changes = hpa::disable(&objects.hpas, hpa_target(objects))?;
     changes.extend(
         patch
             .into_body()
@@ -290,7 +292,7 @@ pub fn finalize(objects: &Objects) -> Result<Vec<Change>, PluginError> {
             workload.name
         )));
     }
-    let mut changes = hpa::restore(objects)?;
+    let mut changes = hpa::restore(&objects.hpas, hpa_target(objects))?;
     let mut patch = MergePatch::default();
     patch.remove_annotation(bounds::ORIGINAL_STRATEGY);
     changes.extend(
@@ -332,6 +334,15 @@ fn refuse_rollback_in_batches(ctx: &BatchContext) -> Result<(), PluginError> {
         ));
     }
     Ok(())
+}
+
+/// The workload as its HPAs name it.
+fn hpa_target(objects: &Objects) -> hpa::Target<'_> {
+    hpa::Target {
+        group: "apps.kruise.io",
+        kind: "CloneSet",
+        name: &objects.workload.name,
+    }
 }
 
 #[cfg(test)]

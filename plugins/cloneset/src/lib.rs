@@ -76,7 +76,6 @@ mod bounds;
 mod cloneset;
 mod finalize;
 mod fleet;
-mod hpa;
 mod objects;
 mod partition;
 mod revisions;

@@ -5,13 +5,13 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::Pod;
 use waxwing_plugin_sdk::object::{self, TypeMeta};
 use waxwing_plugin_sdk::workload::WorkloadObjects;
-use waxwing_plugin_sdk::{ObjectQuery, PluginError, pod, revision, selector};
+use waxwing_plugin_sdk::{ObjectQuery, PluginError, hpa, pod, revision, selector};
 
+use crate::bounds;
 use crate::cloneset::CloneSet;
-use crate::{bounds, hpa};
 
 /// The queries for [`crate::related_objects`]: the pods the CloneSet's selector matches, and
-/// while a blue-green release holds it the namespace's HPAs (see [`crate::hpa`]).
+/// while a blue-green release holds it the namespace's HPAs (see [`waxwing_plugin_sdk::hpa`]).
 pub fn queries(workload: &CloneSet) -> Result<Vec<ObjectQuery>, PluginError> {
     let selector = selector::render(&workload.spec.selector)?;
     if selector.is_empty() {

@@ -25,7 +25,7 @@
 //!    template.
 //! 5. **Unpaused**: the controller scales the new ReplicaSet to the bound.
 //!
-//! Alongside: HPAs of the Deployment are disabled ([`crate::hpa`]); the stable ReplicaSet gets
+//! Alongside: HPAs of the Deployment are disabled ([`waxwing_plugin_sdk::hpa`]); the stable ReplicaSet gets
 //! the bounded `minReadySeconds` as Kruise does, so its pods stop counting as available: if the
 //! user rolls the template back, the stable ReplicaSet becomes the controller's new one, and
 //! with available pods it would count as saturated and have the new pods removed before the
@@ -62,7 +62,7 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 use waxwing_plugin_sdk::workload::{BatchContext, BatchStatus, ReleaseStyle};
-use waxwing_plugin_sdk::{Change, ObjectRef, PluginError, batch_labels, change, readiness};
+use waxwing_plugin_sdk::{Change, ObjectRef, PluginError, batch_labels, change, hpa, readiness};
 
 use crate::bounded::{self, MAX_READY_SECONDS, Original};
 use crate::keys::{IN_PROGRESSING, ORIGINAL_STRATEGY, STABLE_REVISION};
@@ -70,7 +70,7 @@ use crate::objects::Objects;
 use crate::patch::MergePatch;
 use crate::revisions::Revisions;
 use crate::scale::{self, Scale};
-use crate::{hpa, replica_set, takeover};
+use crate::{replica_set, takeover};
 
 /// See [`crate::release_batch`] and the module docs.
 pub fn release(ctx: &BatchContext, objects: &Objects) -> Result<Vec<Change>, PluginError> {
@@ -116,7 +116,7 @@ pub fn release(ctx: &BatchContext, objects: &Objects) -> Result<Vec<Change>, Plu
             )?);
         }
     }
-    let mut changes = hpa::disable(objects)?;
+    let mut changes = hpa::disable(&objects.hpas, hpa_target(objects))?;
     if let Some(body) = deployment.into_body() {
         changes.push(change::merge_patch(workload.object_ref(), &body));
     }
@@ -245,7 +245,7 @@ pub fn finalize(objects: &Objects) -> Result<Vec<Change>, PluginError> {
             workload.name
         )));
     }
-    let mut changes = hpa::restore(objects)?;
+    let mut changes = hpa::restore(&objects.hpas, hpa_target(objects))?;
     let mut patch = MergePatch::default();
     patch.remove_annotation(ORIGINAL_STRATEGY);
     changes.extend(
@@ -290,4 +290,13 @@ fn set_min_ready_seconds(rs: &ReplicaSet, seconds: i32) -> Result<Option<Change>
     }
     let body = json!({"spec": {"minReadySeconds": seconds}});
     Ok(Some(change::merge_patch(ObjectRef::of(rs)?, &body)))
+}
+
+/// The workload as its HPAs name it.
+fn hpa_target(objects: &Objects) -> hpa::Target<'_> {
+    hpa::Target {
+        group: "apps",
+        kind: "Deployment",
+        name: &objects.workload.name,
+    }
 }

@@ -62,7 +62,6 @@ mod blue_green;
 mod bounded;
 mod canary;
 mod deployment;
-mod hpa;
 mod keys;
 mod objects;
 mod partition;

@@ -6,14 +6,14 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::Pod;
 use waxwing_plugin_sdk::object::{self, TypeMeta};
 use waxwing_plugin_sdk::workload::WorkloadObjects;
-use waxwing_plugin_sdk::{ObjectQuery, PluginError, pod, selector};
+use waxwing_plugin_sdk::{ObjectQuery, PluginError, hpa, pod, selector};
 
 use crate::deployment::{Workload, lookup};
 use crate::keys::{CANARY_DEPLOYMENT, POD_TEMPLATE_HASH};
-use crate::{bounded, hpa, replica_set};
+use crate::{bounded, replica_set};
 
 /// The queries for [`crate::related_objects`]; HPAs only while a blue-green release holds the
-/// Deployment (see [`crate::hpa`]).
+/// Deployment (see [`waxwing_plugin_sdk::hpa`]).
 pub fn queries(workload: &Workload) -> Result<Vec<ObjectQuery>, PluginError> {
     let selector = selector::render(&workload.spec.selector)?;
     if selector.is_empty() {

@@ -19,6 +19,7 @@
 //! - [`template`]: compare and hash pod templates by content;
 //! - [`readiness`]: Kruise's batch readiness rule and its messages;
 //! - [`takeover`]: Kruise's in-progressing mark and when an update starts a release;
+//! - [`hpa`]: HPAs kept off a workload during a blue-green release, as Kruise does;
 //! - [`intstr`]: resolve `5` / `"25%"` values against a replica count.
 
 pub mod batch_labels;
@@ -26,6 +27,7 @@ pub mod change;
 mod component;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+pub mod hpa;
 pub mod intstr;
 pub mod json_text;
 pub mod merge_patch;
