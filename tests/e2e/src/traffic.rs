@@ -12,7 +12,9 @@ use kube::api::{Api, ApiResource, DynamicObject};
 use kube::core::GroupVersionKind;
 use serde_json::Value;
 
-use crate::rollout::{Census, Scenario, deployment, message, phase, rollout};
+use crate::rollout::{
+    Census, DEPLOYMENT, Scenario, WorkloadKind, deployment, message, phase, rollout,
+};
 use crate::{Check, poll_until};
 use waxwing_api::v1beta1::RolloutPhase;
 
@@ -347,15 +349,23 @@ pub async fn settled(
     steps: &str,
     route: &str,
 ) -> Result<()> {
-    s.apply(&deployment("web", replicas, "v1")).await?;
+    let rollout_yaml = format!("{}{}", rollout("web", canary_style, steps), routing(route));
+    settled_with(s, &DEPLOYMENT, replicas, route_yaml, &rollout_yaml).await
+}
+
+/// Workload `web` of `kind` with `replicas` v1 pods, Service `web`, `route_yaml` and the Rollout
+/// `rollout_yaml`, settled.
+pub async fn settled_with(
+    s: &Scenario,
+    kind: &WorkloadKind,
+    replicas: u32,
+    route_yaml: &str,
+    rollout_yaml: &str,
+) -> Result<()> {
+    s.apply(&kind.manifest("web", replicas, "v1")).await?;
     s.apply(SERVICE).await?;
     s.apply(route_yaml).await?;
-    s.apply(&format!(
-        "{}{}",
-        rollout("web", canary_style, steps),
-        routing(route)
-    ))
-    .await?;
+    s.apply(rollout_yaml).await?;
     s.wait_rollout("web", "phase Healthy", |r| {
         phase(r) == Some(RolloutPhase::Healthy)
     })

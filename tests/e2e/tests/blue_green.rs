@@ -10,15 +10,27 @@ use serde_json::json;
 use waxwing_e2e::cli::waxwing;
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
 use waxwing_e2e::kube::api::{DeleteParams, Patch, PatchParams};
-use waxwing_e2e::rollout::{CLONESET, Scenario, common, deployment, phase};
+use waxwing_e2e::rollout::{CLONESET, DEPLOYMENT, Scenario, WorkloadKind, common, phase};
 use waxwing_e2e::traffic::{
-    SERVICE, ingress, ingress_named, restored_first, traffic_restored, wait_canary_annotations,
-    wait_split, watch_restore,
+    ingress, ingress_named, restored_first, settled_with, traffic_restored,
+    wait_canary_annotations, wait_split, watch_restore,
 };
 use waxwing_e2e::waxwing_api::v1beta1::{Rollout, RolloutPhase, StepState};
 
 const WEB: &str = "app=web";
 const NGINX: &str = "nginx.ingress.kubernetes.io/";
+
+/// A CloneSet cannot surge to 100% after an earlier partial batch: its plan starts at 100%, as
+/// Kruise's examples do.
+const CLONESET_STEPS: &str = "      steps:
+        - {replicas: 100%, traffic: \"0%\", pause: {}}
+        - {replicas: 100%, traffic: \"50%\", pause: {}}
+        - {replicas: 100%, traffic: \"100%\", pause: {}}
+      trafficRoutings:
+        - service: web
+          gracePeriodSeconds: 1
+          ingress: {name: web}
+";
 
 /// The blue-green plan of every scenario: half the new pods without traffic, all of them
 /// without traffic, then half and all of the requests.
@@ -34,28 +46,20 @@ const STEPS: &str = "      steps:
 ";
 
 /// Deployment `web` with 4 v1 pods, Service, nginx Ingress and the blue-green Rollout, settled.
-async fn settled(s: &Scenario) -> Result<()> {
-    s.apply(&deployment("web", 4, "v1")).await?;
-    s.apply(SERVICE).await?;
-    s.apply(&ingress("nginx")).await?;
-    s.apply(&format!(
+async fn settled(s: &Scenario, kind: &WorkloadKind, steps: &str) -> Result<()> {
+    let rollout_yaml = format!(
         "apiVersion: rollouts.kruise.io/v1beta1
 kind: Rollout
 metadata:
   name: web
 spec:
-  workloadRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}
+  workloadRef: {{apiVersion: {}, kind: {}, name: web}}
   strategy:
     blueGreen:
-{STEPS}"
-    ))
-    .await?;
-    s.wait_rollout("web", "phase Healthy", |r| {
-        phase(r) == Some(RolloutPhase::Healthy)
-    })
-    .await?;
-    s.wait_pods(WEB, &[("v1", 4)]).await?;
-    Ok(())
+{steps}",
+        kind.api_version, kind.kind
+    );
+    settled_with(s, kind, 4, &ingress("nginx"), &rollout_yaml).await
 }
 
 /// The canary Ingress routes `weight`% to the new pods.
@@ -80,7 +84,7 @@ fn released(deployments: &[Deployment]) -> bool {
 #[tokio::test]
 async fn blue_green_rolls_with_traffic_and_keeps_the_old_pods_until_the_end() -> Result<()> {
     let s = Scenario::new("bluegreen").await?;
-    settled(&s).await?;
+    settled(&s, &DEPLOYMENT, STEPS).await?;
     s.release("web", "v2", Some("v2")).await?;
     s.wait_step("web", 1, StepState::StepPaused).await?;
     s.wait_pods(WEB, &[("v1", 4), ("v2", 2)]).await?;
@@ -117,7 +121,7 @@ async fn blue_green_rolls_with_traffic_and_keeps_the_old_pods_until_the_end() ->
 #[tokio::test]
 async fn blue_green_rollback_restores_traffic_first() -> Result<()> {
     let s = Scenario::new("bluegreen-rollback").await?;
-    settled(&s).await?;
+    settled(&s, &DEPLOYMENT, STEPS).await?;
     s.release("web", "v2", Some("v2")).await?;
     for step in 1..=2 {
         s.wait_step("web", step, StepState::StepPaused).await?;
@@ -139,7 +143,7 @@ async fn blue_green_rollback_restores_traffic_first() -> Result<()> {
 #[tokio::test]
 async fn blue_green_continuous_release_and_scaling() -> Result<()> {
     let s = Scenario::new("bluegreen-continuous").await?;
-    settled(&s).await?;
+    settled(&s, &DEPLOYMENT, STEPS).await?;
     s.release("web", "v2", Some("v2")).await?;
     s.wait_step("web", 1, StepState::StepPaused).await?;
     s.approve("web").await?;
@@ -187,7 +191,7 @@ async fn blue_green_deletion_and_disable() -> Result<()> {
             "bluegreen-delete"
         })
         .await?;
-        settled(&s).await?;
+        settled(&s, &DEPLOYMENT, STEPS).await?;
         s.release("web", "v2", Some("v2")).await?;
         for step in 1..=2 {
             s.wait_step("web", step, StepState::StepPaused).await?;
@@ -226,34 +230,7 @@ async fn blue_green_cloneset_rolls_and_rolls_back() -> Result<()> {
             "bluegreen-cloneset"
         })
         .await?;
-        s.apply(&CLONESET.manifest("web", 4, "v1")).await?;
-        s.apply(SERVICE).await?;
-        s.apply(&ingress("nginx")).await?;
-        s.apply(
-            "apiVersion: rollouts.kruise.io/v1beta1
-kind: Rollout
-metadata:
-  name: web
-spec:
-  workloadRef: {apiVersion: apps.kruise.io/v1alpha1, kind: CloneSet, name: web}
-  strategy:
-    blueGreen:
-      steps:
-        - {replicas: 100%, traffic: \"0%\", pause: {}}
-        - {replicas: 100%, traffic: \"50%\", pause: {}}
-        - {replicas: 100%, traffic: \"100%\", pause: {}}
-      trafficRoutings:
-        - service: web
-          gracePeriodSeconds: 1
-          ingress: {name: web}
-",
-        )
-        .await?;
-        s.wait_rollout("web", "phase Healthy", |r| {
-            phase(r) == Some(RolloutPhase::Healthy)
-        })
-        .await?;
-        s.wait_pods(WEB, &[("v1", 4)]).await?;
+        settled(&s, &CLONESET, CLONESET_STEPS).await?;
         s.release_workload(&CLONESET, "web", "v2", Some("v2"))
             .await?;
         s.wait_step("web", 1, StepState::StepPaused).await?;

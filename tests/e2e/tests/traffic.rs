@@ -13,13 +13,13 @@ use serde_json::json;
 use waxwing_e2e::cli::waxwing;
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
 use waxwing_e2e::kube::api::{DeleteParams, Patch, PatchParams};
-use waxwing_e2e::rollout::{CLONESET, Scenario, common, message, phase};
+use waxwing_e2e::rollout::{CLONESET, Scenario, common, message};
 use waxwing_e2e::traffic::{
-    SERVICE, WEIGHTS, annotations_with, backends, ingress, ingress_named,
-    refused_before_anything_changes, restored_first, routing, selector_of, service, settled,
-    traffic_restored, traffic_steps, wait_canary_annotations, wait_split, watch_restore,
+    WEIGHTS, annotations_with, backends, ingress, ingress_named, refused_before_anything_changes,
+    restored_first, routing, selector_of, service, settled, settled_with, traffic_restored,
+    traffic_steps, wait_canary_annotations, wait_split, watch_restore,
 };
-use waxwing_e2e::waxwing_api::v1beta1::{RolloutPhase, StepState};
+use waxwing_e2e::waxwing_api::v1beta1::StepState;
 use waxwing_e2e::{Check, poll_until};
 
 const WEB: &str = "app=web";
@@ -166,21 +166,9 @@ async fn alb_ingress_with_a_cloneset() -> Result<()> {
           pause: {}
         - replicas: 100%
 ";
-    s.apply(&CLONESET.manifest("web", 4, "v1")).await?;
-    s.apply(SERVICE).await?;
-    s.apply(&ingress("alb")).await?;
     let route = "ingress: {name: web, classType: aliyun-alb}";
-    s.apply(&format!(
-        "{}{}",
-        CLONESET.rollout("web", steps),
-        routing(route)
-    ))
-    .await?;
-    s.wait_rollout("web", "phase Healthy", |r| {
-        phase(r) == Some(RolloutPhase::Healthy)
-    })
-    .await?;
-    s.wait_pods(WEB, &[("v1", 4)]).await?;
+    let rollout_yaml = format!("{}{}", CLONESET.rollout("web", steps), routing(route));
+    settled_with(&s, &CLONESET, 4, &ingress("alb"), &rollout_yaml).await?;
     s.release_workload(&CLONESET, "web", "v2", Some("v2"))
         .await?;
     s.wait_step("web", 1, StepState::StepPaused).await?;
@@ -219,11 +207,10 @@ fn canary_deployment_gone(deployments: &[Deployment]) -> bool {
         .all(|d| d.metadata.name.as_deref() == Some("web"))
 }
 
-/// Scenario 4: a rollback at 20% (`waxwing undo`) restores the Ingress and Services before the
-/// canary Deployment goes, and the events say so in that order.
-#[tokio::test]
-async fn rollback_restores_traffic_before_the_workload() -> Result<()> {
-    let s = Scenario::new("traffic-rollback").await?;
+/// A release of v2 through an nginx Ingress (3 pods, canary style, steps 20% and 40%) paused at
+/// its first step, with 20% routed to the canary.
+async fn at_the_first_step(prefix: &str) -> Result<Scenario> {
+    let s = Scenario::new(prefix).await?;
     let steps = traffic_steps(&WEIGHTS[..2]);
     settled(
         &s,
@@ -237,6 +224,14 @@ async fn rollback_restores_traffic_before_the_workload() -> Result<()> {
     s.release("web", "v2", Some("v2")).await?;
     s.wait_step("web", 1, StepState::StepPaused).await?;
     wait_canary_ingress(&s, "20%").await?;
+    Ok(s)
+}
+
+/// Scenario 4: a rollback at 20% (`waxwing undo`) restores the Ingress and Services before the
+/// canary Deployment goes, and the events say so in that order.
+#[tokio::test]
+async fn rollback_restores_traffic_before_the_workload() -> Result<()> {
+    let s = at_the_first_step("traffic-rollback").await?;
     // Rolled back as a person does from the command line.
     let said = waxwing(&["undo", "web", "-n", s.ns.name()]).await?;
     ensure!(
@@ -262,19 +257,7 @@ async fn rollback_restores_traffic_before_the_workload() -> Result<()> {
 /// step 1 and routes 20% to the v3 pods.
 #[tokio::test]
 async fn continuous_release_reroutes_to_the_newest_revision() -> Result<()> {
-    let s = Scenario::new("traffic-continuous").await?;
-    let steps = traffic_steps(&WEIGHTS[..2]);
-    settled(
-        &s,
-        3,
-        &ingress("nginx"),
-        true,
-        &steps,
-        "ingress: {name: web}",
-    )
-    .await?;
-    s.release("web", "v2", Some("v2")).await?;
-    s.wait_step("web", 1, StepState::StepPaused).await?;
+    let s = at_the_first_step("traffic-continuous").await?;
     s.approve("web").await?;
     s.wait_step("web", 2, StepState::StepPaused).await?;
     wait_canary_ingress(&s, "40%").await?;
@@ -313,25 +296,12 @@ async fn continuous_release_reroutes_to_the_newest_revision() -> Result<()> {
 #[tokio::test]
 async fn deletion_and_disable_restore_traffic_first() -> Result<()> {
     for disable in [false, true] {
-        let s = Scenario::new(if disable {
+        let s = at_the_first_step(if disable {
             "traffic-disable"
         } else {
             "traffic-delete"
         })
         .await?;
-        let steps = traffic_steps(&WEIGHTS[..2]);
-        settled(
-            &s,
-            3,
-            &ingress("nginx"),
-            true,
-            &steps,
-            "ingress: {name: web}",
-        )
-        .await?;
-        s.release("web", "v2", Some("v2")).await?;
-        s.wait_step("web", 1, StepState::StepPaused).await?;
-        wait_canary_ingress(&s, "20%").await?;
         let rollouts = s.ns.api::<waxwing_e2e::waxwing_api::v1beta1::Rollout>();
         if disable {
             let patch = json!({"spec": {"disabled": true}});
