@@ -6,7 +6,7 @@ use waxwing_plugin_sdk::no_need_update::{self, UpdatedPods};
 use waxwing_plugin_sdk::workload::{BatchContext, BatchStatus};
 use waxwing_plugin_sdk::{Change, PluginError, change, readiness};
 
-use crate::cloneset::PARTITION;
+use crate::cloneset::{CloneSet, PARTITION};
 use crate::objects::Objects;
 use crate::{partition, takeover};
 
@@ -48,31 +48,14 @@ pub fn release(ctx: &BatchContext, objects: &Objects) -> Result<Vec<Change>, Plu
 /// `updatedReadyReplicas`, once the controller has caught up with the spec and the release.
 pub fn check(ctx: &BatchContext, objects: &Objects) -> Result<BatchStatus, PluginError> {
     let workload = &objects.workload;
-    let replicas = workload.replicas();
-    if replicas == 0 {
-        return Ok(readiness::batch_status(ctx, 0, 0, 0, None));
+    if let Some(status) = not_yet_judged(ctx, workload) {
+        return Ok(status);
     }
+    let replicas = workload.replicas();
     let (updated, ready) = (
         workload.updated_replicas(),
         workload.updated_ready_replicas(),
     );
-    let waiting = |message: String| BatchStatus {
-        updated_replicas: updated,
-        updated_ready_replicas: ready,
-        ready: false,
-        message,
-    };
-    if let Some(reason) = workload.unsettled_reason() {
-        return Ok(waiting(reason));
-    }
-    if workload.update_hash() != Some(ctx.update_revision.as_str()) {
-        return Ok(waiting(format!(
-            "CloneSet {} runs update revision {}, not {} of this release",
-            workload.name,
-            workload.update_hash().unwrap_or("(none yet)"),
-            ctx.update_revision
-        )));
-    }
     let labelled = ctx.rollout.batch_label_id().map(|id| {
         UpdatedPods::split(&objects.pods_of_revision(&ctx.update_revision), id).labelled_count(id)
     });
@@ -83,4 +66,38 @@ pub fn check(ctx: &BatchContext, objects: &Objects) -> Result<BatchStatus, Plugi
         ready,
         labelled,
     ))
+}
+
+/// The batch's status while it cannot be judged yet: a CloneSet of no replicas (nothing to
+/// wait for), a controller that has not caught up with the spec, or an update revision other
+/// than the release's. `None` once the counts of the status can be trusted.
+pub fn not_yet_judged(ctx: &BatchContext, workload: &CloneSet) -> Option<BatchStatus> {
+    if workload.replicas() == 0 {
+        return Some(readiness::batch_status(ctx, 0, 0, 0, None));
+    }
+    if let Some(reason) = workload.unsettled_reason() {
+        return Some(waiting(workload, reason));
+    }
+    if workload.update_hash() != Some(ctx.update_revision.as_str()) {
+        return Some(waiting(
+            workload,
+            format!(
+                "CloneSet {} runs update revision {}, not {} of this release",
+                workload.name,
+                workload.update_hash().unwrap_or("(none yet)"),
+                ctx.update_revision
+            ),
+        ));
+    }
+    None
+}
+
+/// A batch not ready for `message`, with the CloneSet's counts.
+pub fn waiting(workload: &CloneSet, message: String) -> BatchStatus {
+    BatchStatus {
+        updated_replicas: workload.updated_replicas(),
+        updated_ready_replicas: workload.updated_ready_replicas(),
+        ready: false,
+        message,
+    }
 }

@@ -64,7 +64,7 @@ use crate::bounds::{self, MAX_READY_SECONDS, Original, REMOVAL_MAX_UNAVAILABLE};
 use crate::cloneset::{CloneSet, MAX_SURGE, MAX_UNAVAILABLE, PARTITION, PAUSED};
 use crate::fleet::{self, Fleet};
 use crate::objects::Objects;
-use crate::{partition, takeover};
+use crate::{batch, partition, takeover};
 
 /// See [`crate::release_batch`] and the module docs. The changes come in the order they must
 /// land: HPAs, the CloneSet, then pod labels.
@@ -151,31 +151,15 @@ fn partition_left(workload: &CloneSet) -> bool {
 pub fn check(ctx: &BatchContext, objects: &Objects) -> Result<BatchStatus, PluginError> {
     refuse_rollback_in_batches(ctx)?;
     let workload = &objects.workload;
-    let replicas = workload.replicas();
-    if replicas == 0 {
-        return Ok(readiness::batch_status(ctx, 0, 0, 0, None));
+    if let Some(status) = batch::not_yet_judged(ctx, workload) {
+        return Ok(status);
     }
+    let replicas = workload.replicas();
     let (updated, ready) = (
         workload.updated_replicas(),
         workload.updated_ready_replicas(),
     );
-    let waiting = |message: String| BatchStatus {
-        updated_replicas: updated,
-        updated_ready_replicas: ready,
-        ready: false,
-        message,
-    };
-    if let Some(reason) = workload.unsettled_reason() {
-        return Ok(waiting(reason));
-    }
-    if workload.update_hash() != Some(ctx.update_revision.as_str()) {
-        return Ok(waiting(format!(
-            "CloneSet {} runs update revision {}, not {} of this release",
-            workload.name,
-            workload.update_hash().unwrap_or("(none yet)"),
-            ctx.update_revision
-        )));
-    }
+    let waiting = |message: String| batch::waiting(workload, message);
     let fleet = Fleet::of(objects, ctx);
     let doomed = fleet.doomed(replicas);
     if !doomed.is_empty() {
