@@ -10,12 +10,12 @@ use serde_json::json;
 use waxwing_e2e::cli::waxwing;
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
 use waxwing_e2e::kube::api::{DeleteParams, Patch, PatchParams};
-use waxwing_e2e::rollout::{CLONESET, DEPLOYMENT, Scenario, WorkloadKind, common, phase};
+use waxwing_e2e::rollout::{CLONESET, DEPLOYMENT, Scenario, WorkloadKind, common};
 use waxwing_e2e::traffic::{
     ingress, ingress_named, restored_first, settled_with, traffic_restored,
     wait_canary_annotations, wait_split, watch_restore,
 };
-use waxwing_e2e::waxwing_api::v1beta1::{Rollout, RolloutPhase, StepState};
+use waxwing_e2e::waxwing_api::v1beta1::{Rollout, StepState};
 
 const WEB: &str = "app=web";
 const NGINX: &str = "nginx.ingress.kubernetes.io/";
@@ -217,45 +217,100 @@ async fn blue_green_deletion_and_disable() -> Result<()> {
     Ok(())
 }
 
-/// Scenario 5, CloneSet: all new pods beside the old ones without traffic, then 50% and 100% of
-/// the requests; a rollback at 50% restores traffic before the new pods go. (A CloneSet cannot
-/// surge to 100% after an earlier partial batch: the plan starts at 100%, as Kruise's examples
-/// do.)
-#[tokio::test]
-async fn blue_green_cloneset_rolls_and_rolls_back() -> Result<()> {
-    for rollback in [false, true] {
-        let s = Scenario::new(if rollback {
-            "bluegreen-cloneset-back"
-        } else {
-            "bluegreen-cloneset"
-        })
+/// How a CloneSet's blue-green release ends, in the scenarios below.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ending {
+    Completed,
+    /// `waxwing undo` at 50% of the traffic.
+    RolledBack,
+    /// v3 released at 50% of the traffic.
+    Newer,
+    Deleted,
+    Disabled,
+}
+
+/// Scenario 5, CloneSet: all new pods beside the old ones without traffic, then 50% of the
+/// requests, then the release ends as `ending` says; the traffic is back on the stable Service
+/// at the end and the pods run what the ending leaves.
+async fn cloneset_release(prefix: &str, ending: Ending) -> Result<()> {
+    let s = Scenario::new(prefix).await?;
+    settled(&s, &CLONESET, CLONESET_STEPS).await?;
+    s.release_workload(&CLONESET, "web", "v2", Some("v2"))
         .await?;
-        settled(&s, &CLONESET, CLONESET_STEPS).await?;
-        s.release_workload(&CLONESET, "web", "v2", Some("v2"))
-            .await?;
-        s.wait_step("web", 1, StepState::StepPaused).await?;
-        s.wait_pods(WEB, &[("v1", 4), ("v2", 4)]).await?;
-        s.approve("web").await?;
-        s.wait_step("web", 2, StepState::StepPaused).await?;
-        weighted(&s, "50").await?;
-        wait_split(&s, 4, 4).await?;
-        if rollback {
-            waxwing(&["undo", "web", "-n", s.ns.name()]).await?;
-            s.wait_pods(WEB, &[("v1", 4)]).await?;
-        } else {
+    s.wait_step("web", 1, StepState::StepPaused).await?;
+    s.wait_pods(WEB, &[("v1", 4), ("v2", 4)]).await?;
+    s.approve("web").await?;
+    s.wait_step("web", 2, StepState::StepPaused).await?;
+    weighted(&s, "50").await?;
+    wait_split(&s, 4, 4).await?;
+    let rollouts = s.ns.api::<Rollout>();
+    let left = match ending {
+        Ending::Completed => {
             s.approve("web").await?;
             s.wait_step("web", 3, StepState::StepPaused).await?;
             weighted(&s, "100").await?;
             s.approve("web").await?;
             s.wait_completed("web").await?;
-            s.wait_pods(WEB, &[("v2", 4)]).await?;
+            "v2"
         }
-        s.wait_rollout("web", "the release finished", |r| {
-            phase(r) == Some(RolloutPhase::Healthy)
-        })
-        .await?;
-        traffic_restored(&s).await?;
-        s.ns.cleanup().await?;
-    }
-    Ok(())
+        Ending::RolledBack => {
+            waxwing(&["undo", "web", "-n", s.ns.name()]).await?;
+            "v1"
+        }
+        Ending::Newer => {
+            s.release_workload(&CLONESET, "web", "v3", Some("v3"))
+                .await?;
+            s.wait_rollout("web", "step 1 paused on v3", |r: &Rollout| {
+                common(r).is_some_and(|c| {
+                    c.current_step_index == 1
+                        && c.current_step_state == StepState::StepPaused
+                        && c.observed_rollout_id == "v3"
+                })
+            })
+            .await?;
+            s.wait_pods(WEB, &[("v1", 4), ("v3", 4)]).await?;
+            for step in 1..=3 {
+                s.wait_step("web", step, StepState::StepPaused).await?;
+                s.approve("web").await?;
+            }
+            s.wait_completed("web").await?;
+            "v3"
+        }
+        Ending::Deleted => {
+            rollouts.delete("web", &DeleteParams::default()).await?;
+            "v2"
+        }
+        Ending::Disabled => {
+            let patch = json!({"spec": {"disabled": true}});
+            rollouts
+                .patch("web", &PatchParams::default(), &Patch::Merge(&patch))
+                .await?;
+            "v2"
+        }
+    };
+    s.wait_pods(WEB, &[(left, 4)]).await?;
+    traffic_restored(&s).await?;
+    s.ns.cleanup().await
+}
+
+#[tokio::test]
+async fn blue_green_cloneset_completes() -> Result<()> {
+    cloneset_release("bluegreen-cloneset", Ending::Completed).await
+}
+
+#[tokio::test]
+async fn blue_green_cloneset_rollback() -> Result<()> {
+    cloneset_release("bluegreen-cloneset-back", Ending::RolledBack).await
+}
+
+/// Continuous release under blue-green, which Kruise refuses.
+#[tokio::test]
+async fn blue_green_cloneset_continuous_release() -> Result<()> {
+    cloneset_release("bluegreen-cloneset-v3", Ending::Newer).await
+}
+
+#[tokio::test]
+async fn blue_green_cloneset_deletion_and_disable() -> Result<()> {
+    cloneset_release("bluegreen-cloneset-delete", Ending::Deleted).await?;
+    cloneset_release("bluegreen-cloneset-disable", Ending::Disabled).await
 }
