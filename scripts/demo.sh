@@ -17,7 +17,7 @@ rollout_field() { "${K[@]}" get rollout echoserver -o jsonpath="$1"; }
 
 # One line per observed change: step and state, pods per version and batch, the message.
 progress() {
-  local step state message pods
+  local step state message pods weight
   step="$(rollout_field '{.status.canaryStatus.currentStepIndex}')"
   state="$(rollout_field '{.status.canaryStatus.currentStepState}')"
   message="$(rollout_field '{.status.message}')"
@@ -26,10 +26,13 @@ progress() {
     awk -F'|' '{v=$1; sub(/.*:/, "", v); n[v]++; if ($3=="True") r[v]++; if ($2!="") b[v]=b[v] " " $2}
          END {for (v in n) { printf "%s: %d pods (%d ready)", v, n[v], r[v]+0;
                               if (b[v]!="") printf ", batch labels%s", b[v]; printf "   " }}')"
-  printf '%s  step %s/%s %-18s %s\n            %s\n' "$(now)" "${step:-?}" "$STEPS" "${state:--}" "$pods" "$message"
+  weight="$("${K[@]}" get ingress echoserver-canary --ignore-not-found \
+    -o jsonpath='{.metadata.annotations.nginx\.ingress\.kubernetes\.io/canary-weight}')"
+  printf '%s  step %s/%s %-18s %s traffic to v2: %s%%\n            %s\n' "$(now)" "${step:-?}" "$STEPS" \
+    "${state:--}" "$pods" "${weight:-0}" "$message"
 }
 
-say "namespace $NS: the echoserver Deployment (5 replicas, v1), its Service and its Rollout"
+say "namespace $NS: the echoserver Deployment (5 replicas, v1), its Service, Ingress and Rollout"
 "${K[@]}" delete namespace "$NS" --ignore-not-found --wait >/dev/null 2>&1 || true
 "$STATE_DIR/bin/kubectl" --kubeconfig="$STATE_DIR/kubeconfig" create namespace "$NS" >/dev/null
 "${K[@]}" apply -f "$REPO_ROOT/examples/echoserver.yaml" -f "$REPO_ROOT/examples/rollout.yaml"
@@ -49,7 +52,10 @@ while :; do
   state="$(rollout_field '{.status.canaryStatus.currentStepState}')"
   [ "$state" = Completed ] && [ "$(rollout_field '{.status.phase}')" = Healthy ] && break
   step="$(rollout_field '{.status.canaryStatus.currentStepIndex}')"
-  if [ "$state" = StepPaused ] && [ -z "$(rollout_field "{.spec.strategy.canary.steps[$((step - 1))].pause.duration}")" ]; then
+  # A pause without a duration waits for a person; the last step (100%) completes on its own, so
+  # approving it would race the controller's own completion.
+  if [ "$state" = StepPaused ] && [ "${step:-0}" -lt "$STEPS" ] &&
+    [ -z "$(rollout_field "{.spec.strategy.canary.steps[$((step - 1))].pause.duration}")" ]; then
     say "step $step waits for a person; approving it as kubectl-kruise does:"
     echo "kubectl -n $NS patch rollout echoserver --subresource=status --type=merge -p '{\"status\":{\"canaryStatus\":{\"currentStepState\":\"StepReady\"}}}'"
     "${K[@]}" patch rollout echoserver --subresource=status --type=merge \
