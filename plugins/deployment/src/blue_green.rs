@@ -68,7 +68,7 @@ use crate::bounded::{self, MAX_READY_SECONDS, Original};
 use crate::keys::{IN_PROGRESSING, ORIGINAL_STRATEGY, STABLE_REVISION};
 use crate::objects::Objects;
 use crate::patch::MergePatch;
-use crate::revisions::Revisions;
+use crate::revisions::{self, Revisions};
 use crate::scale::{self, Scale};
 use crate::{replica_set, takeover};
 
@@ -183,17 +183,7 @@ pub fn check(ctx: &BatchContext, objects: &Objects) -> Result<BatchStatus, Plugi
         return Ok(readiness::batch_status(ctx, 0, 0, 0, None));
     }
     let planned = ctx.planned_replicas.min(replicas);
-    let revisions = Revisions::of(objects, workload);
-    let new = revisions.new.ok_or_else(|| {
-        PluginError::not_ready(format!(
-            "Deployment {} has no ReplicaSet for its pod template yet; release-batch creates it",
-            workload.name
-        ))
-    })?;
-    let labelled = ctx.rollout.batch_label_id().map(|id| {
-        let hash = replica_set::pod_template_hash(new).unwrap_or_default();
-        batch_labels::labelled_count(&objects.pods_of_revision(hash), id)
-    });
+    let (new, labelled) = revisions::released(ctx, objects)?;
     let (created, ready) = (replica_set::created(new), replica_set::ready(new));
     Ok(readiness::batch_status(
         ctx, planned, created, ready, labelled,

@@ -16,7 +16,7 @@ use waxwing_plugin_sdk::{Change, PluginError, Replicas, batch_labels, change, re
 use crate::keys::{DEPLOYMENT_STRATEGY, IN_PROGRESSING, STABLE_REVISION};
 use crate::objects::Objects;
 use crate::patch::MergePatch;
-use crate::revisions::Revisions;
+use crate::revisions::{self, Revisions};
 use crate::rolling::{self, Fleet, OldSize, Size};
 use crate::scale::{self, Scale};
 use crate::{replica_set, strategy, takeover};
@@ -97,17 +97,7 @@ pub fn check(ctx: &BatchContext, objects: &Objects) -> Result<BatchStatus, Plugi
         return Ok(readiness::batch_status(ctx, 0, 0, 0, None));
     }
     let limit = batch_limit(ctx, replicas);
-    let revisions = Revisions::of(objects, workload);
-    let new = revisions.new.ok_or_else(|| {
-        PluginError::not_ready(format!(
-            "Deployment {} has no ReplicaSet for its pod template yet; release-batch creates it",
-            workload.name
-        ))
-    })?;
-    let labelled = ctx.rollout.batch_label_id().map(|id| {
-        let hash = replica_set::pod_template_hash(new).unwrap_or_default();
-        batch_labels::labelled_count(&objects.pods_of_revision(hash), id)
-    });
+    let (new, labelled) = revisions::released(ctx, objects)?;
     let (created, available) = (replica_set::created(new), replica_set::available(new));
     Ok(readiness::batch_status(
         ctx, limit, created, available, labelled,

@@ -1,9 +1,10 @@
 //! Which ReplicaSet runs which revision, and what `observe` reports.
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use waxwing_plugin_sdk::PluginError;
 use waxwing_plugin_sdk::revision;
+use waxwing_plugin_sdk::workload::BatchContext;
 use waxwing_plugin_sdk::workload::WorkloadState;
+use waxwing_plugin_sdk::{PluginError, batch_labels};
 
 use crate::deployment::Workload;
 use crate::keys::STABLE_REVISION;
@@ -62,6 +63,27 @@ impl<'a> Revisions<'a> {
             stable_hash,
         }
     }
+}
+
+/// The ReplicaSet the batches release (the one running the Deployment's template) and, when the
+/// release writes batch labels, how many of its pods carry this release's; not ready until that
+/// ReplicaSet exists.
+pub fn released<'a>(
+    ctx: &BatchContext,
+    objects: &'a Objects,
+) -> Result<(&'a ReplicaSet, Option<u32>), PluginError> {
+    let workload = &objects.workload;
+    let new = current_replica_set(objects, workload).ok_or_else(|| {
+        PluginError::not_ready(format!(
+            "Deployment {} has no ReplicaSet for its pod template yet; release-batch creates it",
+            workload.name
+        ))
+    })?;
+    let labelled = ctx.rollout.batch_label_id().map(|id| {
+        let hash = replica_set::pod_template_hash(new).unwrap_or_default();
+        batch_labels::labelled_count(&objects.pods_of_revision(hash), id)
+    });
+    Ok((new, labelled))
 }
 
 /// The ReplicaSet of `owner` running its current template, if any.
