@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::{Event, Pod};
-use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams};
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::GroupVersionKind;
 use serde_json::json;
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -146,6 +146,25 @@ impl Scenario {
         };
         self.patch_status(name, json!({ field: {"currentStepState": "StepReady"} }))
             .await
+    }
+
+    /// End a release by disabling the Rollout (`spec.disabled: true`) or, with `disable` false,
+    /// deleting it: either way the Rollout hands its workload back.
+    pub async fn abandon(&self, name: &str, disable: bool) -> Result<()> {
+        let rollouts = self.ns.api::<Rollout>();
+        if disable {
+            let patch = json!({"spec": {"disabled": true}});
+            rollouts
+                .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .with_context(|| format!("disabling rollout {name}"))?;
+        } else {
+            rollouts
+                .delete(name, &DeleteParams::default())
+                .await
+                .with_context(|| format!("deleting rollout {name}"))?;
+        }
+        Ok(())
     }
 
     /// Ask for a jump to step `index` through `status.canaryStatus.nextStepIndex`.

@@ -9,7 +9,6 @@ use anyhow::{Result, ensure};
 use serde_json::json;
 use waxwing_e2e::cli::waxwing;
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
-use waxwing_e2e::kube::api::{DeleteParams, Patch, PatchParams};
 use waxwing_e2e::rollout::{CLONESET, DEPLOYMENT, Scenario, WorkloadKind, common};
 use waxwing_e2e::traffic::{
     ingress, ingress_named, restored_first, settled_with, traffic_restored,
@@ -199,15 +198,7 @@ async fn blue_green_deletion_and_disable() -> Result<()> {
         }
         s.wait_step("web", 3, StepState::StepPaused).await?;
         weighted(&s, "50").await?;
-        let rollouts = s.ns.api::<Rollout>();
-        if disable {
-            let patch = json!({"spec": {"disabled": true}});
-            rollouts
-                .patch("web", &PatchParams::default(), &Patch::Merge(&patch))
-                .await?;
-        } else {
-            rollouts.delete("web", &DeleteParams::default()).await?;
-        }
+        s.abandon("web", disable).await?;
         let timeline = watch_restore(&s, released).await?;
         restored_first(&timeline)?;
         s.wait_pods(WEB, &[("v2", 4)]).await?;
@@ -243,7 +234,6 @@ async fn cloneset_release(prefix: &str, ending: Ending) -> Result<()> {
     s.wait_step("web", 2, StepState::StepPaused).await?;
     weighted(&s, "50").await?;
     wait_split(&s, 4, 4).await?;
-    let rollouts = s.ns.api::<Rollout>();
     let left = match ending {
         Ending::Completed => {
             s.approve("web").await?;
@@ -276,15 +266,8 @@ async fn cloneset_release(prefix: &str, ending: Ending) -> Result<()> {
             s.wait_completed("web").await?;
             "v3"
         }
-        Ending::Deleted => {
-            rollouts.delete("web", &DeleteParams::default()).await?;
-            "v2"
-        }
-        Ending::Disabled => {
-            let patch = json!({"spec": {"disabled": true}});
-            rollouts
-                .patch("web", &PatchParams::default(), &Patch::Merge(&patch))
-                .await?;
+        Ending::Deleted | Ending::Disabled => {
+            s.abandon("web", ending == Ending::Disabled).await?;
             "v2"
         }
     };

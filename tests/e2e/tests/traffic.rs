@@ -9,10 +9,8 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use serde_json::json;
 use waxwing_e2e::cli::waxwing;
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
-use waxwing_e2e::kube::api::{DeleteParams, Patch, PatchParams};
 use waxwing_e2e::rollout::{CLONESET, Scenario, common, message};
 use waxwing_e2e::traffic::{
     WEIGHTS, annotations_with, backends, ingress, ingress_named, refused_before_anything_changes,
@@ -302,15 +300,7 @@ async fn deletion_and_disable_restore_traffic_first() -> Result<()> {
             "traffic-delete"
         })
         .await?;
-        let rollouts = s.ns.api::<waxwing_e2e::waxwing_api::v1beta1::Rollout>();
-        if disable {
-            let patch = json!({"spec": {"disabled": true}});
-            rollouts
-                .patch("web", &PatchParams::default(), &Patch::Merge(&patch))
-                .await?;
-        } else {
-            rollouts.delete("web", &DeleteParams::default()).await?;
-        }
+        s.abandon("web", disable).await?;
         let timeline = watch_restore(&s, canary_deployment_gone).await?;
         restored_first(&timeline)?;
         s.wait_pods(WEB, &[("v2", 3)]).await?;
