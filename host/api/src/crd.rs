@@ -1,4 +1,5 @@
-//! The CustomResourceDefinitions for Rollout and TrafficRouting, generated from the types.
+//! The CustomResourceDefinitions for Rollout, TrafficRouting and AnalysisTemplate, generated
+//! from the types.
 //!
 //! The Rollout CRD serves v1alpha1 and v1beta1 and stores v1beta1. Its `spec.conversion` is
 //! left unset here: converting between the versions needs the controller's conversion webhook,
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube_core::CustomResourceExt;
 
-use crate::{v1alpha1, v1beta1};
+use crate::{analysis, v1alpha1, v1beta1};
 
 mod tidy;
 
@@ -24,6 +25,8 @@ mod tidy;
 pub const ROLLOUT_CRD_FILE: &str = "rollouts.kruise.io_rollouts.yaml";
 /// File name of the TrafficRouting CRD under `deploy/crds/`.
 pub const TRAFFIC_ROUTING_CRD_FILE: &str = "rollouts.kruise.io_trafficroutings.yaml";
+/// File name of the AnalysisTemplate CRD under `deploy/crds/`.
+pub const ANALYSIS_TEMPLATE_CRD_FILE: &str = "waxwing.io_analysistemplates.yaml";
 
 /// A CRD file could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -51,9 +54,20 @@ pub fn traffic_routing_crd() -> CustomResourceDefinition {
     crd
 }
 
+/// The AnalysisTemplate CRD (`waxwing.io/v1alpha1`).
+pub fn analysis_template_crd() -> CustomResourceDefinition {
+    let mut crd = analysis::AnalysisTemplate::crd();
+    tidy::drop_nullable(&mut crd);
+    crd
+}
+
 /// Every CRD Waxwing serves, Rollout first.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![rollout_crd(), traffic_routing_crd()]
+    vec![
+        rollout_crd(),
+        traffic_routing_crd(),
+        analysis_template_crd(),
+    ]
 }
 
 /// The CRDs as one multi-document YAML stream, as printed by `waxwing crds`.
@@ -67,6 +81,7 @@ pub fn write_crds(dir: &Path) -> Result<Vec<PathBuf>, WriteCrdError> {
     let files = [
         (ROLLOUT_CRD_FILE, rollout_crd()),
         (TRAFFIC_ROUTING_CRD_FILE, traffic_routing_crd()),
+        (ANALYSIS_TEMPLATE_CRD_FILE, analysis_template_crd()),
     ];
     let mut written = Vec::with_capacity(files.len());
     for (file, crd) in files {

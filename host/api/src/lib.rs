@@ -3,12 +3,14 @@
 //! - [`v1beta1`]: the storage version, which the rest of Waxwing works with.
 //! - [`v1alpha1`]: the older, still served Rollout version and the TrafficRouting object.
 //! - [`conversion`]: lossless conversion between the two Rollout versions.
+//! - [`analysis`]: Waxwing's analysis API: the AnalysisTemplate and a Rollout's analysis.
 //! - [`labels`]: Kruise's label, annotation and finalizer keys, and the rollout id.
 //! - [`gateway`]: the Gateway API match and filter types a step embeds.
 //! - [`crd`]: the CustomResourceDefinitions, generated from the types.
 //!
 //! This crate holds types, conversions and CRD generation only: no controller or runtime logic.
 
+pub mod analysis;
 pub mod conversion;
 pub mod crd;
 pub mod gateway;

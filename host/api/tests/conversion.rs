@@ -41,6 +41,7 @@ fn alpha_step(weight: Option<i32>, replicas: Option<IntOrString>) -> v1alpha1::C
         },
         replicas,
         pause: v1beta1::RolloutPause::default(),
+        analysis: None,
     }
 }
 
@@ -180,6 +181,7 @@ fn blue_green() -> v1beta1::Rollout {
         },
         replicas: Some(IntOrString::String("100%".into())),
         pause: v1beta1::RolloutPause::default(),
+        analysis: None,
     };
     v1beta1::Rollout {
         metadata: meta(&[]),
@@ -408,6 +410,7 @@ fn alpha_rollout() -> impl Strategy<Value = v1alpha1::Rollout> {
                 },
                 replicas,
                 pause,
+                analysis: None,
             },
         );
     let canary = (
@@ -425,6 +428,7 @@ fn alpha_rollout() -> impl Strategy<Value = v1alpha1::Rollout> {
                     failure_threshold,
                     patch_pod_template_metadata: patch,
                     disable_generate_canary_service: disable,
+                    analysis: None,
                 }
             },
         );
@@ -522,6 +526,7 @@ fn beta_step() -> impl Strategy<Value = v1beta1::CanaryStep> {
                 },
                 replicas,
                 pause,
+                analysis: None,
             },
         )
 }
@@ -545,6 +550,7 @@ fn beta_rollout() -> impl Strategy<Value = v1beta1::Rollout> {
                     enable_extra_workload_for_canary: extra,
                     traffic_routing_ref: tr.map(str::to_owned),
                     disable_generate_canary_service: disable,
+                    analysis: None,
                 }
             },
         );

@@ -5,7 +5,9 @@ mod support;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde_json::{Value, json};
-use waxwing_api::crd::{ROLLOUT_CRD_FILE, TRAFFIC_ROUTING_CRD_FILE, rollout_crd};
+use waxwing_api::crd::{
+    ANALYSIS_TEMPLATE_CRD_FILE, ROLLOUT_CRD_FILE, TRAFFIC_ROUTING_CRD_FILE, rollout_crd,
+};
 
 use support::{cel_failures, fixture, schema};
 
@@ -15,10 +17,14 @@ fn deploy_dir() -> std::path::PathBuf {
 
 #[test]
 fn committed_yaml_matches_the_types() {
-    let committed: String = [ROLLOUT_CRD_FILE, TRAFFIC_ROUTING_CRD_FILE]
-        .iter()
-        .map(|file| std::fs::read_to_string(deploy_dir().join(file)).unwrap_or_default())
-        .collect();
+    let committed: String = [
+        ROLLOUT_CRD_FILE,
+        TRAFFIC_ROUTING_CRD_FILE,
+        ANALYSIS_TEMPLATE_CRD_FILE,
+    ]
+    .iter()
+    .map(|file| std::fs::read_to_string(deploy_dir().join(file)).unwrap_or_default())
+    .collect();
     assert!(
         committed == waxwing_api::crds_yaml(),
         "deploy/crds/ is out of date with the types in host/api; \
@@ -36,7 +42,7 @@ fn write_crds_writes_what_crds_yaml_prints() {
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
     std::fs::remove_dir_all(&dir).unwrap();
-    assert_eq!(written.len(), 2);
+    assert_eq!(written.len(), 3);
     assert_eq!(contents, waxwing_api::crds_yaml());
 }
 

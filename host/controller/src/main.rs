@@ -48,6 +48,9 @@ enum Command {
     /// Approve a Rollout waiting at a manual pause, so it enters its next step (what
     /// `kubectl-kruise rollout approve` does).
     Approve(ops::Target),
+    /// Retry the current step of a release a policy aborted: its batch is released again and
+    /// its analysis starts afresh (the same as setting nextStepIndex to the current step).
+    Retry(ops::Target),
     /// Show a Rollout as a tree: steps (the current one marked), revisions, pods with their
     /// batch labels. Also works as `kubectl waxwing get rollout NAME` (install the binary as
     /// `kubectl-waxwing`).
@@ -136,6 +139,7 @@ fn main() -> ExitCode {
             fixtures,
         }) => check::run(&file, world.into(), fixtures.as_deref()),
         Command::Approve(args) => ops::approve(args),
+        Command::Retry(args) => ops::retry(args),
         Command::Get(args) => ops::get(args),
         Command::List(args) => ops::list(args),
         Command::Pause(target) => ops::set_paused(target, true),

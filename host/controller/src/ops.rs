@@ -10,6 +10,7 @@ use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::GroupVersionKind;
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
+use waxwing_api::analysis::AnalysisPhase;
 use waxwing_api::v1beta1::condition::{PROGRESSING, SUCCEEDED};
 use waxwing_api::v1beta1::{ConditionStatus, Rollout, RolloutPhase, StepState};
 
@@ -18,28 +19,73 @@ use crate::view::{self, RolloutView};
 /// `waxwing approve`: the status patch `currentStepState: StepPaused -> StepReady`, exactly
 /// what `kubectl-kruise rollout approve` sends, refused unless the Rollout waits at a pause.
 pub fn approve(args: Target) -> anyhow::Result<ExitCode> {
-    tokio::runtime::Runtime::new()?.block_on(run_approve(args))
+    tokio::runtime::Runtime::new()?.block_on(patch_status(args, "approved", approval))
 }
 
-async fn run_approve(args: Target) -> anyhow::Result<ExitCode> {
+/// `waxwing retry`: an aborted release runs its current step again, from its batch, with a
+/// fresh analysis.
+pub fn retry(args: Target) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(patch_status(args, "retried", retrial))
+}
+
+/// Patches the Rollout's status with what `patch_for` asks for, which carries the
+/// resourceVersion read, so a state the reader did not see is never changed.
+async fn patch_status(
+    args: Target,
+    done: &str,
+    patch_for: fn(&Rollout) -> Result<(Value, String), String>,
+) -> anyhow::Result<ExitCode> {
     let client = client().await?;
     let namespace = namespace_of(&client, args.namespace);
     let api: Api<Rollout> = Api::namespaced(client, &namespace);
     let name = &args.rollout;
     let rollout = read(&api, &namespace, name).await?;
-    let (patch, step) = approval(&rollout).map_err(|refusal| anyhow!(refusal))?;
+    let (patch, step) = patch_for(&rollout).map_err(|refusal| anyhow!(refusal))?;
     match api
         .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
     {
         Ok(_) => {}
         Err(kube::Error::Api(status)) if status.is_conflict() => bail!(
-            "rollout {namespace}/{name} changed while it was being approved; run the command again"
+            "rollout {namespace}/{name} changed meanwhile; look at it again and run the command again"
         ),
-        Err(e) => return Err(e).context(format!("cannot approve rollout {namespace}/{name}")),
+        Err(e) => return Err(e).context(format!("cannot patch rollout {namespace}/{name}")),
     }
-    println!("rollout {namespace}/{name} approved: {step} goes on");
+    println!("rollout {namespace}/{name} {done}: {step} goes on");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The status patch that retries the current step of an aborted release, and the step, or
+/// why it cannot be retried.
+pub fn retrial(rollout: &Rollout) -> Result<(Value, String), String> {
+    let name = format!(
+        "rollout {}/{}",
+        rollout.namespace().unwrap_or_default(),
+        rollout.name_any()
+    );
+    let status = rollout.status.as_ref();
+    let aborted = status
+        .and_then(|status| status.conditions.iter().find(|c| c.type_ == PROGRESSING))
+        .is_some_and(|c| c.reason == waxwing_machine::ABORTED);
+    let (field, common) = match status.map(|s| (&s.canary_status, &s.blue_green_status)) {
+        Some((Some(canary), _)) if aborted => ("canaryStatus", &canary.common),
+        Some((None, Some(blue_green))) if aborted => ("blueGreenStatus", &blue_green.common),
+        _ => {
+            return Err(format!(
+                "{name} is not aborted: only an aborted release can be retried"
+            ));
+        }
+    };
+    let step = format!(
+        "step({}/{})",
+        common.current_step_index,
+        rollout.spec.strategy.steps().len()
+    );
+    let patch = json!({
+        "metadata": {"resourceVersion": rollout.resource_version()},
+        "status": {field: {"nextStepIndex": common.current_step_index}},
+    });
+    Ok((patch, step))
 }
 
 /// The status patch that approves `rollout`, and the step it approves (`step(2/4)`), or why it
@@ -66,10 +112,17 @@ pub fn approval(rollout: &Rollout) -> Result<(Value, String), String> {
         common.current_step_index,
         rollout.spec.strategy.steps().len()
     );
-    if common.current_step_state != StepState::StepPaused {
+    let inconclusive = common.current_step_state == StepState::StepMetricsAnalysis
+        && status.is_some_and(|status| {
+            status
+                .analysis_runs
+                .iter()
+                .any(|run| run.phase == AnalysisPhase::Inconclusive)
+        });
+    if common.current_step_state != StepState::StepPaused && !inconclusive {
         return Err(format!(
             "{name} is not waiting for approval: {step} is in state {:?}; only a step in state \
-             StepPaused can be approved",
+             StepPaused, or one whose analysis is inconclusive, can be approved",
             common.current_step_state
         ));
     }
@@ -309,7 +362,7 @@ fn outcome(rollout: &Rollout, workload_generation: Option<i64>) -> Outcome {
         common.is_some_and(|c| Some(c.observed_workload_generation) == workload_generation);
     let condition = |kind: &str| status.and_then(|s| s.conditions.iter().find(|c| c.type_ == kind));
     let message = status.and_then(|s| s.message.clone()).unwrap_or_default();
-    let aborted = condition(PROGRESSING).is_some_and(|c| c.reason == "Aborted");
+    let aborted = condition(PROGRESSING).is_some_and(|c| c.reason == waxwing_machine::ABORTED);
     let succeeded = condition(SUCCEEDED).map(|c| c.status);
     match status.and_then(|s| s.phase) {
         Some(RolloutPhase::Disabled | RolloutPhase::Disabling) => {
@@ -462,7 +515,8 @@ mod tests {
         assert_eq!(
             refusal,
             "rollout demo/web is not waiting for approval: step(2/4) is in state StepUpgrade; \
-             only a step in state StepPaused can be approved"
+             only a step in state StepPaused, or one whose analysis is inconclusive, can be \
+             approved"
         );
         let refusal = approval(&rollout(None)).unwrap_err();
         assert!(refusal.contains("no release in progress"), "{refusal}");

@@ -5,16 +5,17 @@ use std::time::Duration;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use waxwing_api::v1beta1::{FinalisingStepType, RolloutStatus, StepState};
 
+use crate::analysis::{self, MeasurePlan, MeasurementResult};
 use crate::conditions::message;
 use crate::error::MachineError;
 use crate::event::{Event, EventReason};
 use crate::finalise;
 use crate::input::Input;
-use crate::plan::{Plan, Purpose, RECHECK};
+use crate::plan::{Plan, Purpose, RECHECK, soonest};
 use crate::strategy::StrategyView;
 use crate::substatus;
 use crate::transitions::{Changes, remaining};
-use crate::work::{BatchProgress, Decision, FinaliseReason, Guard, PolicyCheck, Work, WorkOutcome};
+use crate::work::{BatchProgress, Decision, FinaliseReason, PolicyCheck, Work, WorkOutcome};
 
 /// What the controller does at the end of a reconcile.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,17 +70,25 @@ pub fn advance(
         (Work::EvaluatePolicies(check), WorkOutcome::Decision(decision)) => {
             advancer.decide(check, decision);
         }
-        (work @ (Work::ReleaseBatch(_) | Work::EvaluatePolicies(_)), outcome) => {
+        (Work::Measure(measure), WorkOutcome::Measured(results)) => {
+            advancer.measured(measure, &results);
+        }
+        (
+            work @ (Work::ReleaseBatch(_) | Work::EvaluatePolicies(_) | Work::Measure(_)),
+            outcome,
+        ) => {
             return Err(mismatch(work, &outcome));
         }
         (work, WorkOutcome::Done) => advancer.done(work, plan.purpose),
         (work, outcome) => return Err(mismatch(work, &outcome)),
     }
     substatus::mirror_to_top_level(&mut advancer.status);
+    // The background analysis measures on its own schedule, whatever the step waits for.
+    let requeue_after = soonest(advancer.requeue_after, plan.background_due);
     Ok(Transition {
         status: advancer.status,
         events: advancer.events,
-        requeue_after: advancer.requeue_after,
+        requeue_after,
         remove_finalizer: advancer.remove_finalizer,
     })
 }
@@ -214,38 +223,39 @@ impl Advancer<'_> {
         ));
     }
 
+    /// Counts the measurements into their run; the next plan acts on the run's phase.
+    fn measured(&mut self, measure: &MeasurePlan, results: &[MeasurementResult]) {
+        let now = self.input.now;
+        if let Some(run) = self
+            .status
+            .analysis_runs
+            .iter_mut()
+            .find(|run| run.name == measure.run)
+        {
+            analysis::record(run, &measure.metrics, results, now);
+        }
+        self.requeue_after = Some(Duration::ZERO);
+    }
+
     fn decide(&mut self, check: &PolicyCheck, decision: Decision) {
         let (step, steps) = (check.step_index, check.step_count);
         match decision {
-            Decision::Proceed => self.set_state(match check.guard {
-                Guard::Analysis => StepState::StepPaused,
-                Guard::Pause => StepState::StepReady,
-            }),
+            Decision::Proceed => self.set_state(StepState::StepReady),
             Decision::Wait { after, reason } => {
-                let text = match (check.guard, check.pause_seconds) {
-                    (Guard::Pause, Some(seconds)) => message::timed_pause(step, steps, seconds),
-                    (Guard::Pause, None) => format!(
+                let text = match check.pause_seconds {
+                    Some(seconds) => message::timed_pause(step, steps, seconds),
+                    None => format!(
                         "Rollout is in step({step}/{steps}), and waiting to enter the next step: {reason}"
                     ),
-                    (Guard::Analysis, _) => {
-                        format!(
-                            "Rollout is in step({step}/{steps}), and waiting for analysis: {reason}"
-                        )
-                    }
                 };
                 self.status.message = Some(text);
                 self.requeue_after = Some(after);
             }
             Decision::Pause { reason } => {
-                let text = match (check.guard, reason.is_empty()) {
-                    (Guard::Pause, true) => message::manual_confirm(step, steps),
-                    (Guard::Pause, false) => {
-                        format!("{}: {reason}", message::manual_confirm(step, steps))
-                    }
-                    (Guard::Analysis, _) => format!(
-                        "Rollout is in step({step}/{steps}), and analysis holds it: {reason}; \
-                         approve to enter the next step"
-                    ),
+                let text = if reason.is_empty() {
+                    message::manual_confirm(step, steps)
+                } else {
+                    format!("{}: {reason}", message::manual_confirm(step, steps))
                 };
                 if self.is_new_message(&text) {
                     self.events

@@ -91,6 +91,14 @@ pub enum EventReason {
     InvalidRollout,
     /// Work the controller did on the machine's behalf failed.
     WorkFailed,
+    /// An analysis run (a step's or the background one) started measuring.
+    AnalysisStarted,
+    /// A step's analysis measured every metric successfully.
+    AnalysisSucceeded,
+    /// A step's analysis is inconclusive and waits for a person.
+    AnalysisInconclusive,
+    /// An analysis cannot run as written (a template or an argument is missing).
+    AnalysisInvalid,
 }
 
 impl EventReason {
@@ -116,6 +124,10 @@ impl EventReason {
             Self::WorkloadNotFound => "WorkloadNotFound",
             Self::InvalidRollout => "InvalidRollout",
             Self::WorkFailed => "WorkFailed",
+            Self::AnalysisStarted => "AnalysisStarted",
+            Self::AnalysisSucceeded => "AnalysisSucceeded",
+            Self::AnalysisInconclusive => "AnalysisInconclusive",
+            Self::AnalysisInvalid => "AnalysisInvalid",
         }
     }
 }

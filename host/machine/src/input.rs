@@ -3,6 +3,8 @@
 use k8s_openapi::jiff::Timestamp;
 use waxwing_api::v1beta1::Rollout;
 
+use crate::analysis::ResolvedAnalysis;
+
 /// Everything one reconcile decides from. The same input always yields the same plan.
 #[derive(Clone, Copy, Debug)]
 pub struct Input<'a> {
@@ -14,6 +16,9 @@ pub struct Input<'a> {
     /// The wall clock. The machine has no clock of its own, so timed pauses and grace periods
     /// are measured against this.
     pub now: Timestamp,
+    /// The analysis of the current step and the background analysis, with the Rollout's
+    /// AnalysisTemplates resolved by the controller.
+    pub analysis: &'a ResolvedAnalysis,
 }
 
 /// The workload's state, from the workload plugin's `observe` (`workload-state` in

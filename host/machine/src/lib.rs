@@ -25,7 +25,8 @@
 //! ```
 //! use waxwing_api::v1beta1::Rollout;
 //! use waxwing_machine::{
-//!     advance, plan, Input, MachineError, Transition, Work, WorkOutcome, WorkloadObservation,
+//!     advance, plan, Input, MachineError, ResolvedAnalysis, Transition, Work, WorkOutcome,
+//!     WorkloadObservation,
 //! };
 //!
 //! /// One reconcile. `observed` comes from the workload plugin's `observe`; `now` from the
@@ -36,7 +37,8 @@
 //!     now: k8s_openapi::jiff::Timestamp,
 //!     run: impl FnOnce(&Work) -> WorkOutcome,
 //! ) -> Result<Transition, MachineError> {
-//!     let input = Input { rollout, workload: observed, now };
+//!     let analysis = ResolvedAnalysis::default(); // the step has no analysis
+//!     let input = Input { rollout, workload: observed, now, analysis: &analysis };
 //!     let plan = plan(&input)?;
 //!     let outcome = match &plan.work {
 //!         Work::None => WorkOutcome::Done,
@@ -63,7 +65,7 @@
 //!   does; unset means zero tolerance, which is what Kruise actually does (its docs promise the
 //!   workload's maxUnavailable, which the workload plugin does not report); see
 //!   [`tolerated_failures`].
-//! - Pauses and analysis are policy decisions: the machine asks ([`Work::EvaluatePolicies`])
+//! - Pauses are policy decisions: the machine asks ([`Work::EvaluatePolicies`])
 //!   with the step's pause and the time spent in the state; the pause policy answers Wait,
 //!   Pause or Proceed. A `StepReady` written by a person is honoured from any step state.
 //! - Traffic work completes only after the routings' grace period (Kruise's
@@ -73,9 +75,16 @@
 //!   through the steps, for in-place (partition) releases without traffic routing, as in Kruise.
 //! - A newer revision mid-release (continuous release) restores traffic, then restarts from the
 //!   first step, for canary and blue-green alike (Kruise refuses it for blue-green).
-//! - A policy abort sends traffic back to stable and holds the release for a person.
+//! - Analysis ([`analysis`](crate::MetricSpec)): a step's metrics are measured once its
+//!   traffic is routed ([`Work::Measure`]); successful goes on, inconclusive waits for a
+//!   person, failed (or too many errors in a row) aborts. Background metrics are measured from
+//!   their starting step until the release ends; only their failure matters.
+//! - An abort sends traffic back to stable, then takes the new revision out of service
+//!   ([`Work::AbortWorkload`]) and holds the release for a person: approving goes on with the
+//!   next step, `nextStepIndex` set to the current step retries it from its batch.
 
 mod advance;
+mod analysis;
 mod conditions;
 mod error;
 mod event;
@@ -90,6 +99,10 @@ mod transitions;
 mod work;
 
 pub use advance::{Transition, advance};
+pub use analysis::{
+    BACKGROUND, BackgroundSpec, MeasurePlan, MeasurementOutcome, MeasurementResult, MetricSpec,
+    ResolvedAnalysis, step_run,
+};
 pub use conditions::ABORTED;
 pub use error::{MachineError, SpecError};
 pub use event::{Event, EventReason, EventType};
@@ -97,8 +110,7 @@ pub use input::{Input, WorkloadObservation};
 pub use plan::{Plan, plan};
 pub use replicas::{IntOrPercent, planned_replicas, tolerated_failures};
 pub use work::{
-    BatchPlan, BatchProgress, Decision, FinaliseReason, Guard, PolicyCheck, TrafficPlan, Work,
-    WorkOutcome,
+    BatchPlan, BatchProgress, Decision, FinaliseReason, PolicyCheck, TrafficPlan, Work, WorkOutcome,
 };
 
 /// How long proxies get to pick up a route change: the longest `gracePeriodSeconds` of the

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
+use waxwing_api::analysis::AnalysisPhase;
 use waxwing_api::v1beta1::condition::{
     PROGRESSING, SUCCEEDED, TERMINATING, progressing as reasons, terminating,
 };
@@ -13,6 +14,7 @@ use waxwing_api::v1beta1::{
     StepState,
 };
 
+use crate::analysis::{self, MeasurePlan, MetricSpec, ResolvedAnalysis};
 use crate::conditions::{self, ABORTED, message};
 use crate::error::{MachineError, SpecError};
 use crate::event::{Event, EventReason};
@@ -22,7 +24,10 @@ use crate::steps::{correct_next, expected_next, jump, requested_jump};
 use crate::strategy::{StepPlan, StrategyView, Style, plan_hash};
 use crate::substatus;
 use crate::transitions::{Changes, elapsed, remaining};
-use crate::work::{BatchPlan, FinaliseReason, Guard, PolicyCheck, TrafficPlan, Work};
+use crate::work::{BatchPlan, FinaliseReason, PolicyCheck, TrafficPlan, Work};
+
+/// How soon an analysis that cannot be resolved (a template missing) is looked at again.
+const ANALYSIS_RECHECK: Duration = Duration::from_secs(10);
 
 /// How soon to look again at work that is under way (Kruise's `defaultGracePeriodSeconds`).
 pub(crate) const RECHECK: Duration = Duration::from_secs(3);
@@ -48,6 +53,8 @@ pub struct Plan {
     pub(crate) events: Vec<Event>,
     pub(crate) requeue_after: Option<Duration>,
     pub(crate) remove_finalizer: bool,
+    /// When the background analysis measures next, whatever the planned work.
+    pub(crate) background_due: Option<Duration>,
 }
 
 /// What the planned work is for; decides how [`crate::advance`] applies its outcome.
@@ -84,6 +91,7 @@ pub fn plan(input: &Input<'_>) -> Result<Plan, MachineError> {
             events: Vec::new(),
             requeue_after: Some(RECHECK),
             remove_finalizer: false,
+            background_due: None,
         });
     }
     let mut planner = Planner {
@@ -100,6 +108,8 @@ pub fn plan(input: &Input<'_>) -> Result<Plan, MachineError> {
             .and_then(|annotations| annotations.get(ROLLBACK_IN_BATCH))
             .is_some_and(|value| value == "true"),
         now: input.now,
+        analysis: input.analysis,
+        background_due: None,
         status: persisted,
         events: Vec::new(),
     };
@@ -118,8 +128,9 @@ pub fn plan(input: &Input<'_>) -> Result<Plan, MachineError> {
             work,
             purpose,
             events: planner.events,
-            requeue_after,
+            requeue_after: soonest(requeue_after, planner.background_due),
             remove_finalizer,
+            background_due: planner.background_due,
         });
     }
     Err(MachineError::Unsettled(MAX_TRANSITIONS))
@@ -145,8 +156,19 @@ struct Planner<'a> {
     /// The Rollout carries `rollouts.kruise.io/rollback-in-batch: "true"`.
     rollback_in_batch_asked: bool,
     now: Timestamp,
+    analysis: &'a ResolvedAnalysis,
+    /// Set when the background analysis has nothing due now: how long until it has.
+    background_due: Option<Duration>,
     status: RolloutStatus,
     events: Vec<Event>,
+}
+
+/// The sooner of two optional requeues (`None`: no timed requeue).
+pub(crate) fn soonest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 impl Planner<'_> {
@@ -591,10 +613,23 @@ impl Planner<'_> {
             return Next::Wait(None);
         };
         let approved = common.current_step_state == StepState::StepReady;
-        if approved || requested_jump(common, plan.len()).is_some() {
+        let retry = requested_jump(common, plan.len());
+        if approved || retry.is_some() {
+            let now = self.now;
+            let steps = plan.len();
             if let Some(common) = substatus::common_mut(&mut self.status) {
                 common.finalising_step = None;
+                if let Some(target) = retry {
+                    // The abort may have taken the step's pods away: the step starts over
+                    // from its batch (releasing an existing batch again changes nothing).
+                    common.current_step_index = target;
+                    common.next_step_index = expected_next(target, steps);
+                    common.current_step_state = StepState::BeforeStepUpgrade;
+                    common.last_update_time = Some(Time(now));
+                }
             }
+            // A retried or approved release measures afresh.
+            self.status.analysis_runs.clear();
             self.changes().progressing(
                 ConditionStatus::True,
                 reasons::IN_ROLLING,
@@ -609,12 +644,244 @@ impl Planner<'_> {
         if common.finalising_step == Some(FinalisingStepType::RouteTrafficToStable) {
             return Next::Work(Work::RestoreTraffic, Purpose::AbortRestore);
         }
-        Next::Wait(None)
+        match self.current_batch(plan) {
+            Some(batch) => Next::Work(Work::AbortWorkload(batch), Purpose::Idle),
+            None => Next::Wait(None),
+        }
+    }
+
+    /// The current step's batch, as `release-batch` is told it.
+    fn current_batch(&self, plan: &StepPlan<'_>) -> Option<BatchPlan> {
+        let workload = self.workload?;
+        let common = substatus::common(&self.status)?;
+        let position = usize::try_from(common.current_step_index).ok()?;
+        let size = plan.batch_size(position, workload.replicas)?;
+        Some(BatchPlan {
+            batch_index: size_index(position),
+            step_replicas: size.step_replicas,
+            planned_replicas: size.planned_replicas,
+            tolerated_failures: size.tolerated_failures,
+            stable_revision: common.stable_revision.clone(),
+            update_revision: substatus::revision(&self.status).to_owned(),
+            rollout_id: workload.rollout_id().map(str::to_owned),
+        })
+    }
+
+    /// The current step's analysis (`StepMetricsAnalysis`): start its run, measure what is
+    /// due, and act on the run's phase.
+    fn step_analysis(&mut self, index: i32, steps: usize) -> Next {
+        let Some(resolved) = self.analysis.steps.get(&index) else {
+            return Next::Wait(Some(Duration::ZERO));
+        };
+        let metrics = match resolved {
+            Ok(metrics) => metrics,
+            Err(problem) => {
+                return self.analysis_unresolved(
+                    &format!("the analysis of step({index}/{steps})"),
+                    problem,
+                );
+            }
+        };
+        let name = analysis::step_run(index);
+        let Some(run) = self
+            .status
+            .analysis_runs
+            .iter()
+            .find(|run| run.name == name)
+        else {
+            self.start_run(&name, metrics, format!("step({index}/{steps})"));
+            return Next::Changed;
+        };
+        let (phase, detail) = (run.phase, run.message.clone());
+        match phase {
+            AnalysisPhase::Successful => {
+                self.events.push(Event::normal(
+                    EventReason::AnalysisSucceeded,
+                    format!("the analysis of step({index}/{steps}) is successful: {detail}"),
+                ));
+                self.set_step_state(StepState::StepPaused);
+                Next::Changed
+            }
+            AnalysisPhase::Failed | AnalysisPhase::Error => {
+                let reason = format!("the analysis of step({index}/{steps}) failed: {detail}");
+                self.abort(index, steps, &reason);
+                Next::Changed
+            }
+            AnalysisPhase::Inconclusive => {
+                let text = format!(
+                    "Rollout is in step({index}/{steps}), and its analysis is inconclusive: \
+                     {detail}; approve to enter the next step"
+                );
+                if self.status.message.as_deref() != Some(text.as_str()) {
+                    self.events.push(Event::warning(
+                        EventReason::AnalysisInconclusive,
+                        text.clone(),
+                    ));
+                }
+                self.status.message = Some(text);
+                Next::Wait(None)
+            }
+            AnalysisPhase::Running => {
+                let text = if detail.is_empty() {
+                    "no measurement yet".to_owned()
+                } else {
+                    detail
+                };
+                self.status.message = Some(format!(
+                    "Rollout is in step({index}/{steps}), and waiting for analysis: {text}"
+                ));
+                self.measure_due(&name, metrics, index, steps)
+                    .unwrap_or_else(Next::Wait)
+            }
+        }
+    }
+
+    /// The background analysis, from its starting step until the release ends. `None` when
+    /// it has nothing to say and the step goes on; a failure aborts the release.
+    fn background_analysis(&mut self, steps: usize) -> Option<Next> {
+        let background = self.analysis.background.as_ref()?;
+        let common = substatus::common(&self.status)?;
+        let (index, state) = (common.current_step_index, common.current_step_state);
+        let starting = i32::try_from(background.starting_step).unwrap_or(i32::MAX);
+        if state == StepState::Completed || index < starting {
+            return None;
+        }
+        let metrics = match &background.metrics {
+            Ok(metrics) => metrics,
+            Err(problem) => {
+                return Some(self.analysis_unresolved("the background analysis", problem));
+            }
+        };
+        let Some(run) = self
+            .status
+            .analysis_runs
+            .iter()
+            .find(|run| run.name == analysis::BACKGROUND)
+        else {
+            self.start_run(
+                analysis::BACKGROUND,
+                metrics,
+                format!("the background, from step({index}/{steps})"),
+            );
+            return Some(Next::Changed);
+        };
+        let (phase, detail) = (run.phase, run.message.clone());
+        match phase {
+            AnalysisPhase::Failed | AnalysisPhase::Error => {
+                self.abort(
+                    index,
+                    steps,
+                    &format!("the background analysis failed: {detail}"),
+                );
+                Some(Next::Changed)
+            }
+            AnalysisPhase::Inconclusive if state == StepState::StepReady => {
+                // A person approved the inconclusive result: measure afresh.
+                self.status
+                    .analysis_runs
+                    .retain(|run| run.name != analysis::BACKGROUND);
+                Some(Next::Changed)
+            }
+            AnalysisPhase::Inconclusive => {
+                self.status.message = Some(format!(
+                    "Rollout is in step({index}/{steps}), and its background analysis is \
+                     inconclusive: {detail}; approve to go on"
+                ));
+                Some(Next::Wait(None))
+            }
+            AnalysisPhase::Successful => None,
+            AnalysisPhase::Running => {
+                match self.measure_due(analysis::BACKGROUND, metrics, index, steps) {
+                    Ok(work) => Some(work),
+                    Err(due) => {
+                        self.background_due = due;
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// The measurements of run `name` due now, or how long until one is.
+    fn measure_due(
+        &self,
+        name: &str,
+        metrics: &[MetricSpec],
+        index: i32,
+        steps: usize,
+    ) -> Result<Next, Option<Duration>> {
+        let run = self
+            .status
+            .analysis_runs
+            .iter()
+            .find(|run| run.name == name);
+        let Some(run) = run else {
+            return Err(None);
+        };
+        let (due, next) = analysis::due(run, metrics, self.now);
+        if due.is_empty() {
+            return Err(next);
+        }
+        Ok(Next::Work(
+            Work::Measure(MeasurePlan {
+                run: name.to_owned(),
+                step_index: u32::try_from(index).unwrap_or(0),
+                step_count: u32::try_from(steps).unwrap_or(u32::MAX),
+                elapsed: elapsed(Some(&run.started_at), self.now).unwrap_or_default(),
+                metrics: due,
+            }),
+            Purpose::Idle,
+        ))
+    }
+
+    fn start_run(&mut self, name: &str, metrics: &[MetricSpec], what: String) {
+        self.status.analysis_runs.retain(|run| run.name != name);
+        self.status
+            .analysis_runs
+            .push(analysis::start(name, metrics, self.now));
+        let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
+        self.events.push(Event::normal(
+            EventReason::AnalysisStarted,
+            format!("analysis of {what} started: {}", names.join(", ")),
+        ));
+    }
+
+    /// An analysis that cannot be resolved holds the release and says why; it is looked at
+    /// again shortly (the template may be applied after the Rollout).
+    fn analysis_unresolved(&mut self, what: &str, problem: &str) -> Next {
+        let text = format!("cannot run {what}: {problem}");
+        if self.status.message.as_deref() != Some(text.as_str()) {
+            self.events
+                .push(Event::warning(EventReason::AnalysisInvalid, text.clone()));
+        }
+        self.status.message = Some(text);
+        Next::Wait(Some(ANALYSIS_RECHECK))
+    }
+
+    fn abort(&mut self, index: i32, steps: usize, reason: &str) {
+        let routes_traffic = self.view.has_traffic_routings();
+        self.changes().abort(
+            u32::try_from(index).unwrap_or(0),
+            u32::try_from(steps).unwrap_or(u32::MAX),
+            reason,
+            routes_traffic,
+        );
+    }
+
+    fn set_step_state(&mut self, state: StepState) {
+        let now = self.now;
+        if let Some(common) = substatus::common_mut(&mut self.status) {
+            common.current_step_state = state;
+            common.last_update_time = Some(Time(now));
+        }
     }
 
     /// The step states, one at a time (Kruise's `runCanary`).
     fn rolling(&mut self, plan: &StepPlan<'_>, workload: &WorkloadObservation) -> Next {
         let steps = plan.len();
+        if let Some(next) = self.background_analysis(steps) {
+            return next;
+        }
         let updated = substatus::updated_replicas(&self.status);
         let revision = substatus::revision(&self.status).to_owned();
         let now = self.now;
@@ -669,6 +936,18 @@ impl Planner<'_> {
             ));
             return Next::Changed;
         }
+        if matches!(
+            common.current_step_state,
+            StepState::BeforeStepUpgrade | StepState::StepUpgrade | StepState::StepTrafficRouting
+        ) {
+            // A step entered (again) measures afresh once its traffic is routed.
+            self.status
+                .analysis_runs
+                .retain(|run| run.name == analysis::BACKGROUND);
+        }
+        let Some(common) = substatus::common_mut(&mut self.status) else {
+            return Next::Wait(None);
+        };
         match common.current_step_state {
             StepState::BeforeStepUpgrade if routes_traffic => {
                 let work = if step.routes_traffic() {
@@ -715,29 +994,24 @@ impl Planner<'_> {
                 common.last_update_time = Some(Time(now));
                 Next::Changed
             }
-            StepState::StepMetricsAnalysis => Next::Work(
-                Work::EvaluatePolicies(policy_check(
-                    Guard::Analysis,
-                    common,
-                    steps,
-                    step.pause_seconds(),
-                    now,
-                )),
-                Purpose::Step(StepState::StepMetricsAnalysis),
-            ),
+            StepState::StepMetricsAnalysis if !step.has_analysis() => {
+                common.current_step_state = StepState::StepPaused;
+                common.last_update_time = Some(Time(now));
+                Next::Changed
+            }
+            StepState::StepMetricsAnalysis if !self.analysis.steps.contains_key(&index) => {
+                // The analysis was resolved for another step (this plan moved on): resolve
+                // again for this one.
+                Next::Wait(Some(Duration::ZERO))
+            }
+            StepState::StepMetricsAnalysis => self.step_analysis(index, steps),
             StepState::StepPaused if plan.skips_pause(position) => {
                 common.current_step_state = StepState::StepReady;
                 common.last_update_time = Some(Time(now));
                 Next::Changed
             }
             StepState::StepPaused => Next::Work(
-                Work::EvaluatePolicies(policy_check(
-                    Guard::Pause,
-                    common,
-                    steps,
-                    step.pause_seconds(),
-                    now,
-                )),
+                Work::EvaluatePolicies(policy_check(common, steps, step.pause_seconds(), now)),
                 Purpose::Step(StepState::StepPaused),
             ),
             // A step is ready when its pause ended or a person approved it: never undo that,
@@ -849,14 +1123,12 @@ fn size_index(position: usize) -> u32 {
 }
 
 fn policy_check(
-    guard: Guard,
     common: &CommonStatus,
     steps: usize,
     pause_seconds: Option<u32>,
     now: Timestamp,
 ) -> PolicyCheck {
     PolicyCheck {
-        guard,
         step_index: u32::try_from(common.current_step_index).unwrap_or(0),
         step_count: u32::try_from(steps).unwrap_or(u32::MAX),
         elapsed: elapsed(common.last_update_time.as_ref(), now).unwrap_or_default(),

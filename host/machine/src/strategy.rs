@@ -220,6 +220,11 @@ pub(crate) struct Step<'a> {
 }
 
 impl<'a> Step<'a> {
+    /// The step names an analysis.
+    pub fn has_analysis(&self) -> bool {
+        self.raw.analysis.is_some()
+    }
+
     fn check(raw: &'a CanaryStep, path: &str) -> Result<Self, SpecError> {
         let replicas_path = format!("{path}.replicas");
         let replicas = raw.replicas.as_ref().ok_or_else(|| {
@@ -339,6 +344,7 @@ mod tests {
             },
             replicas: Some(replicas),
             pause: RolloutPause::default(),
+            analysis: None,
         }
     }
 

@@ -63,10 +63,12 @@ pub(crate) fn set_updated_replicas(status: &mut RolloutStatus, updated: u32, rea
     }
 }
 
-/// Drops the release progress, as Kruise's `RolloutStatus.Clear` does.
+/// Drops the release progress, as Kruise's `RolloutStatus.Clear` does, and the analysis of
+/// the release.
 pub(crate) fn clear(status: &mut RolloutStatus) {
     status.canary_status = None;
     status.blue_green_status = None;
+    status.analysis_runs.clear();
 }
 
 /// Replaces the release progress with a fresh one for `style`.

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use waxwing_api::v1beta1::{HttpHeaderFilter, HttpRouteMatch};
 
+use crate::analysis::{MeasurePlan, MeasurementResult};
 use crate::replicas::IntOrPercent;
 
 /// The single piece of work the controller does between [`crate::plan`] and
@@ -25,9 +26,15 @@ pub enum Work {
     RouteTraffic(TrafficPlan),
     /// Ask the policy plugins whether the step may go on; report [`WorkOutcome::Decision`].
     EvaluatePolicies(PolicyCheck),
+    /// Take one measurement of each metric (the metric's policy plugin's `evaluate`); report
+    /// [`WorkOutcome::Measured`].
+    Measure(MeasurePlan),
     /// Put every route back to the stable Service exactly as before the release and restore
     /// the Services (traffic plugins' `restore`). Done when nothing is left to change.
     RestoreTraffic,
+    /// Take the new revision out of service after an abort, once traffic is back on stable
+    /// (workload plugin `abort`). Done when `abort` returns no changes.
+    AbortWorkload(BatchPlan),
     /// Hand the workload back to its native controller (workload plugin `finalize`), only ever
     /// asked for once traffic no longer depends on the pods it removes. Done when `finalize`
     /// returns no changes.
@@ -43,7 +50,9 @@ impl Work {
             Self::ReleaseBatch(_) => "release-batch",
             Self::RouteTraffic(_) => "route-traffic",
             Self::EvaluatePolicies(_) => "evaluate-policies",
+            Self::Measure(_) => "measure",
             Self::RestoreTraffic => "restore-traffic",
+            Self::AbortWorkload(_) => "abort-workload",
             Self::FinalizeWorkload { .. } => "finalize-workload",
         }
     }
@@ -94,10 +103,9 @@ pub struct TrafficPlan {
     pub request_header_modifier: Option<HttpHeaderFilter>,
 }
 
-/// A question for the policy plugins: may the current step leave the state they guard?
+/// A question for the policy plugins: may the current step leave its pause?
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyCheck {
-    pub guard: Guard,
     /// One-based index of the current step, and the number of steps.
     pub step_index: u32,
     pub step_count: u32,
@@ -106,16 +114,6 @@ pub struct PolicyCheck {
     /// The step's `pause.duration` in seconds, for the pause policy's config (`{"duration": N}`,
     /// or `{}` for a pause that waits for a person).
     pub pause_seconds: Option<u32>,
-}
-
-/// The step state a policy evaluation guards.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Guard {
-    /// `StepMetricsAnalysis`: metric checks after traffic reached the canary. With no analysis
-    /// policy configured the controller answers [`Decision::Proceed`].
-    Analysis,
-    /// `StepPaused`: the step's pause, timed or waiting for a person.
-    Pause,
 }
 
 /// Why a release is being finalised; decides the order of the finalising steps.
@@ -161,6 +159,8 @@ pub enum WorkOutcome {
     Batch(BatchProgress),
     /// The combined answer of the policy plugins, for [`Work::EvaluatePolicies`].
     Decision(Decision),
+    /// One result per metric measured, for [`Work::Measure`].
+    Measured(Vec<MeasurementResult>),
     /// The work failed. The message goes verbatim into the status and a Warning event.
     /// `retry_after` is `None` when retrying cannot help until the Rollout or the objects change
     /// (a plugin's `invalid-input`).
@@ -178,6 +178,7 @@ impl WorkOutcome {
             Self::Waiting { .. } => "Waiting",
             Self::Batch(_) => "Batch",
             Self::Decision(_) => "Decision",
+            Self::Measured(_) => "Measured",
             Self::Failed { .. } => "Failed",
         }
     }

@@ -7,7 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{World, blue_green_rollout, canary_rollout, routing, workload};
+use common::{
+    World, analysed, blue_green_rollout, canary_rollout, one_metric_analysis, routing, workload,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use proptest::prelude::*;
@@ -17,8 +19,8 @@ use waxwing_api::v1beta1::{
     TrafficRoutingStrategy,
 };
 use waxwing_machine::{
-    BatchProgress, Decision, EventReason, FinaliseReason, Guard, Input, Plan, Transition, Work,
-    WorkOutcome, advance, plan,
+    BatchProgress, Decision, EventReason, FinaliseReason, Input, MeasurementOutcome,
+    MeasurementResult, Plan, Transition, Work, WorkOutcome, advance, plan,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -48,6 +50,7 @@ impl StepSpec {
             pause: RolloutPause {
                 duration: self.pause,
             },
+            analysis: None,
         }
     }
 }
@@ -145,13 +148,18 @@ impl Sim {
         } else {
             vec![]
         };
-        let rollout = if blue_green {
+        let rollout = analysed(if blue_green {
             blue_green_rollout(specs, routings)
         } else {
             canary_rollout(specs, routings)
-        };
+        });
         Self {
-            world: World::new(rollout, workload(replicas)),
+            world: World {
+                // Every step is analysed: measurements succeed, fail, are inconclusive or err
+                // by luck.
+                analysis: one_metric_analysis(),
+                ..World::new(rollout, workload(replicas))
+            },
             steps,
             blue_green,
             routes_traffic,
@@ -318,32 +326,39 @@ impl Sim {
                     WorkOutcome::Done
                 }
             }
-            Work::EvaluatePolicies(check) => WorkOutcome::Decision(match check.guard {
-                Guard::Analysis if luck % 17 == 2 => Decision::Abort {
-                    reason: "errors".to_owned(),
+            Work::Measure(measure) => WorkOutcome::Measured(
+                measure
+                    .metrics
+                    .iter()
+                    .map(|metric| MeasurementResult {
+                        metric: metric.name.clone(),
+                        outcome: match luck % 17 {
+                            2 => MeasurementOutcome::Failed("errors".to_owned()),
+                            3 => MeasurementOutcome::Inconclusive("no data".to_owned()),
+                            4 => MeasurementOutcome::Error("unreachable".to_owned()),
+                            _ => MeasurementOutcome::Successful("fine".to_owned()),
+                        },
+                    })
+                    .collect(),
+            ),
+            Work::AbortWorkload(_) => WorkOutcome::Done,
+            Work::EvaluatePolicies(check) => WorkOutcome::Decision(match check.pause_seconds {
+                None => Decision::Pause {
+                    reason: String::new(),
                 },
-                Guard::Analysis if luck % 17 == 3 => Decision::Pause {
-                    reason: "inconclusive".to_owned(),
-                },
-                Guard::Analysis => Decision::Proceed,
-                Guard::Pause => match check.pause_seconds {
-                    None => Decision::Pause {
-                        reason: String::new(),
-                    },
-                    Some(seconds) => {
-                        let wait = Duration::from_secs(u64::from(seconds));
-                        match wait
-                            .checked_sub(check.elapsed)
-                            .filter(|left| !left.is_zero())
-                        {
-                            None => Decision::Proceed,
-                            Some(after) => Decision::Wait {
-                                after,
-                                reason: "pausing".to_owned(),
-                            },
-                        }
+                Some(seconds) => {
+                    let wait = Duration::from_secs(u64::from(seconds));
+                    match wait
+                        .checked_sub(check.elapsed)
+                        .filter(|left| !left.is_zero())
+                    {
+                        None => Decision::Proceed,
+                        Some(after) => Decision::Wait {
+                            after,
+                            reason: "pausing".to_owned(),
+                        },
                     }
-                },
+                }
             }),
             Work::FinalizeWorkload { reason } => {
                 let workload = self

@@ -8,8 +8,8 @@ use common::*;
 use waxwing_api::v1beta1::condition::{SUCCEEDED, progressing as reasons};
 use waxwing_api::v1beta1::{ConditionStatus, FinalisingStepType, RolloutPhase, StepState};
 use waxwing_machine::{
-    ABORTED, BatchProgress, Decision, EventReason, FinaliseReason, Guard, IntOrPercent,
-    MachineError, Work, WorkOutcome, advance, plan,
+    ABORTED, BatchProgress, Decision, EventReason, FinaliseReason, IntOrPercent, MachineError,
+    MeasurementOutcome, Work, WorkOutcome, advance, plan,
 };
 
 fn ready(plan: &waxwing_machine::Plan) -> WorkOutcome {
@@ -185,12 +185,9 @@ fn without_traffic_routing_the_traffic_state_is_skipped() {
     let Work::EvaluatePolicies(check) = &plan.work else {
         panic!("{:?}", plan.work)
     };
-    assert_eq!(check.guard, Guard::Analysis);
     assert_eq!((check.step_index, check.step_count), (1, 2));
-    assert_eq!(
-        plan.status.current_step_state,
-        Some(StepState::StepMetricsAnalysis)
-    );
+    // No analysis either: straight to the step's pause.
+    assert_eq!(plan.status.current_step_state, Some(StepState::StepPaused));
 }
 
 #[test]
@@ -198,7 +195,7 @@ fn manual_pause_holds_until_a_person_approves() {
     let mut world = two_steps();
     world.start_release("v2");
     world.reconcile(ready);
-    world.reconcile(decide(Decision::Proceed));
+    world.settle();
     assert_eq!(world.step(), (1, StepState::StepPaused));
 
     let (plan, transition) = world.reconcile(decide(Decision::Pause {
@@ -207,7 +204,7 @@ fn manual_pause_holds_until_a_person_approves() {
     let Work::EvaluatePolicies(check) = &plan.work else {
         panic!("{:?}", plan.work)
     };
-    assert_eq!((check.guard, check.pause_seconds), (Guard::Pause, None));
+    assert_eq!(check.pause_seconds, None);
     assert_eq!(
         transition.status.message.as_deref(),
         Some("Rollout is in step(1/2), and you need manually confirm to enter the next step")
@@ -242,7 +239,7 @@ fn timed_pause_waits_with_a_requeue_and_then_proceeds() {
     );
     world.start_release("v2");
     world.reconcile(ready);
-    world.reconcile(decide(Decision::Proceed));
+    world.settle();
     world.tick(20);
     let (plan, transition) = world.reconcile(decide(Decision::Wait {
         after: Duration::from_secs(40),
@@ -269,7 +266,7 @@ fn the_last_canary_step_at_100_percent_does_not_pause() {
     let mut world = World::new(canary_rollout(vec![step("100%")], vec![]), workload(3));
     world.start_release("v2");
     world.reconcile(ready);
-    world.reconcile(decide(Decision::Proceed));
+    world.settle();
     // StepPaused is skipped: the plan goes straight to finalising the workload.
     let plan = world.settle();
     assert_eq!(
@@ -301,13 +298,13 @@ fn success_restores_traffic_before_handing_the_workload_back() {
     };
     assert_eq!((traffic.step_index, traffic.weight), (1, Some(20)));
     world.reconcile(done);
-    world.reconcile(decide(Decision::Proceed));
+    world.settle();
     world.approve();
     // Step 2 routes nothing: the canary route of step 1 is cleared before more pods move.
     assert_eq!(world.settle().work, Work::RestoreTraffic);
     world.reconcile(done);
     world.reconcile(ready);
-    world.reconcile(decide(Decision::Proceed));
+    world.settle();
     let plan = world.settle();
     assert_eq!(plan.work, Work::RestoreTraffic);
     assert_eq!(
@@ -403,7 +400,7 @@ fn three_steps_at_step_one_paused() -> World {
     );
     world.start_release("v2");
     world.reconcile(ready);
-    world.reconcile(decide(Decision::Proceed));
+    world.settle();
     world
 }
 
@@ -426,13 +423,13 @@ fn jumping_to_the_current_step_runs_it_again_without_upgrading() {
     world.common_mut().next_step_index = 1;
     let plan = world.settle();
     // One pod already runs the new revision, as step 1 plans: no new batch, straight to
-    // traffic routing (none here) and the analysis.
+    // traffic routing (none here), the analysis (none) and the pause.
     assert!(
         matches!(plan.work, Work::EvaluatePolicies(_)),
         "{:?}",
         plan.work
     );
-    assert_eq!(world.step(), (1, StepState::StepMetricsAnalysis));
+    assert_eq!(world.step(), (1, StepState::StepPaused));
     assert_eq!(world.common().next_step_index, 2);
 }
 
@@ -451,7 +448,7 @@ fn scaling_during_a_paused_step_releases_its_batch_again() {
     assert_eq!((batch.batch_index, batch.planned_replicas), (0, 1));
     assert_eq!(world.step().0, 1);
     // Once released again, the same generation is no reason for another round.
-    world.reconcile(decide(Decision::Proceed));
+    world.settle();
     assert_eq!(world.step(), (1, StepState::StepPaused));
     assert!(matches!(world.plan().work, Work::EvaluatePolicies(_)));
 }
@@ -713,7 +710,7 @@ fn finalising_resumes_from_the_recorded_step_after_a_restart() {
     assert_eq!(world.start_release("v2").work, Work::RestoreTraffic);
     world.reconcile(done);
     world.reconcile(ready);
-    world.reconcile(decide(Decision::Proceed));
+    world.settle();
     assert_eq!(world.settle().work, Work::RestoreTraffic);
     assert_eq!(world.progressing_reason(), Some(reasons::FINALISING));
     world.reconcile(done);
@@ -742,13 +739,13 @@ fn blue_green_success_moves_all_traffic_to_new_before_the_workload() {
     world.reconcile(done);
     world.reconcile(ready);
     world.reconcile(done);
-    world.reconcile(decide(Decision::Proceed));
+    world.settle();
     world.approve();
     world.settle();
     world.reconcile(done);
     world.reconcile(ready);
     world.reconcile(done);
-    world.reconcile(decide(Decision::Proceed));
+    world.settle();
     // Blue-green pauses even at 100% on the last step.
     assert_eq!(world.step(), (2, StepState::StepPaused));
     world.approve();
@@ -849,35 +846,44 @@ fn an_outcome_the_work_cannot_produce_is_a_protocol_error() {
 #[test]
 fn an_abort_restores_traffic_and_waits_for_a_person() {
     let mut world = World::new(
-        canary_rollout(
+        analysed(canary_rollout(
             vec![step("1").traffic("10%"), step("100%")],
             vec![routing(0)],
-        ),
+        )),
         workload(4),
     );
+    world.analysis = one_metric_analysis();
     world.start_release("v2");
     world.reconcile(done);
     world.reconcile(ready);
     world.reconcile(done);
-    let (_, transition) = world.reconcile(decide(Decision::Abort {
-        reason: "error rate 7%".to_owned(),
-    }));
-    assert_eq!(reasons_of(&transition), [EventReason::RolloutAborted]);
+    let (plan, transition) = world.reconcile(measured(MeasurementOutcome::Failed(
+        "error rate 7%".to_owned(),
+    )));
+    assert!(reasons_of(&transition).contains(&EventReason::AnalysisStarted));
+    let Work::Measure(measure) = &plan.work else {
+        panic!("{:?}", plan.work)
+    };
+    assert_eq!(measure.run, "step-1");
+    let (plan, transition) = world.reconcile(done);
+    assert_eq!(plan.work, Work::RestoreTraffic);
+    assert_eq!(reasons_of(&transition)[0], EventReason::RolloutAborted);
     assert_eq!(world.progressing_reason(), Some(ABORTED));
     assert_eq!(world.step(), (1, StepState::StepPaused));
     assert!(
-        transition
-            .status
-            .message
-            .as_deref()
-            .unwrap()
-            .starts_with("Rollout is aborted in step(1/2): error rate 7%")
+        transition.status.message.as_deref().unwrap().starts_with(
+            "Rollout is aborted in step(1/2): the analysis of step(1/2) failed: metric \
+                 health/errors failed 1 time(s): error rate 7%"
+        ),
+        "{:?}",
+        transition.status.message
     );
 
-    let (plan, _) = world.reconcile(done);
-    assert_eq!(plan.work, Work::RestoreTraffic);
     let (plan, transition) = world.reconcile(done);
-    assert_eq!(plan.work, Work::None);
+    let Work::AbortWorkload(batch) = &plan.work else {
+        panic!("the new revision is taken out of service: {:?}", plan.work)
+    };
+    assert_eq!(batch.planned_replicas, 1);
     assert_eq!(transition.requeue_after, None);
     // A policy cannot undo it: only a person can.
     assert_eq!(world.step(), (1, StepState::StepPaused));
@@ -900,6 +906,81 @@ fn an_abort_restores_traffic_and_waits_for_a_person() {
     );
     assert_eq!(world.step(), (2, StepState::StepUpgrade));
     assert_eq!(world.progressing_reason(), Some(reasons::IN_ROLLING));
+}
+
+#[test]
+fn a_retry_after_an_abort_starts_the_step_over_and_measures_afresh() {
+    let mut world = World::new(
+        analysed(canary_rollout(vec![step("1"), step("100%")], vec![])),
+        workload(4),
+    );
+    world.analysis = one_metric_analysis();
+    world.start_release("v2");
+    world.reconcile(ready);
+    world.reconcile(measured(MeasurementOutcome::Error(
+        "connection refused".to_owned(),
+    )));
+    assert_eq!(world.step(), (1, StepState::StepMetricsAnalysis));
+    // Errors are retried until there are more in a row than the limit (4).
+    for _ in 0..4 {
+        world.now += std::time::Duration::from_secs(10);
+        world.reconcile(measured(MeasurementOutcome::Error(
+            "connection refused".to_owned(),
+        )));
+    }
+    world.reconcile(done);
+    assert_eq!(world.progressing_reason(), Some(ABORTED));
+    let status = world.rollout.status.clone().unwrap();
+    assert_eq!(status.analysis_runs[0].metrics[0].consecutive_error, 5);
+
+    world.common_mut().next_step_index = 1;
+    let (plan, transition) = world.reconcile(ready);
+    assert_eq!(reasons_of(&transition)[0], EventReason::RolloutResumed);
+    assert!(
+        matches!(plan.work, Work::ReleaseBatch(_)),
+        "{:?}",
+        plan.work
+    );
+    assert!(
+        world
+            .rollout
+            .status
+            .as_ref()
+            .unwrap()
+            .analysis_runs
+            .is_empty()
+    );
+    world.reconcile(measured(MeasurementOutcome::Successful("0.1%".to_owned())));
+    let (plan, transition) = world.reconcile(decide(Decision::Pause {
+        reason: String::new(),
+    }));
+    assert_eq!(reasons_of(&transition)[0], EventReason::AnalysisSucceeded);
+    assert!(
+        matches!(plan.work, Work::EvaluatePolicies(_)),
+        "{:?}",
+        plan.work
+    );
+}
+
+#[test]
+fn an_inconclusive_analysis_waits_for_approval() {
+    let mut world = World::new(
+        analysed(canary_rollout(vec![step("20%"), step("100%")], vec![])),
+        workload(10),
+    );
+    world.analysis = one_metric_analysis();
+    world.start_release("v2");
+    world.reconcile(ready);
+    world.reconcile(measured(MeasurementOutcome::Inconclusive(
+        "no samples".to_owned(),
+    )));
+    let (plan, transition) = world.reconcile(done);
+    assert_eq!(plan.work, Work::None);
+    assert_eq!(reasons_of(&transition), [EventReason::AnalysisInconclusive]);
+    assert_eq!(world.step(), (1, StepState::StepMetricsAnalysis));
+    world.approve();
+    world.reconcile(ready);
+    assert_eq!(world.step().0, 2);
 }
 
 #[test]

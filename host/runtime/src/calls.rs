@@ -91,6 +91,17 @@ impl WorkloadPlugin {
         })
     }
 
+    pub fn abort(
+        &self,
+        services: &Arc<dyn HostServices>,
+        ctx: &BatchContext,
+        objects: &WorkloadObjects,
+    ) -> Result<Vec<Change>, CallError> {
+        self.0.call(services, "abort", |b, store| {
+            b.waxwing_plugin_workload().call_abort(store, ctx, objects)
+        })
+    }
+
     pub fn finalize(
         &self,
         services: &Arc<dyn HostServices>,

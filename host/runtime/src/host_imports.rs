@@ -1,7 +1,7 @@
 //! The `host` and `metrics` imports: grants are checked here, then the call goes to the
 //! controller's [`HostServices`](crate::HostServices).
 
-use crate::bindings::policy::waxwing::plugin::metrics;
+use crate::bindings::policy::waxwing::plugin::metrics::{self, MetricQuery};
 use crate::bindings::workload::waxwing::plugin::{host, types};
 use crate::limits::LOG_LINE_BYTES;
 use crate::sandbox::CallState;
@@ -49,7 +49,7 @@ impl host::Host for CallState {
 }
 
 impl metrics::Host for CallState {
-    fn query(&mut self, provider: String, query: String) -> Result<String, String> {
+    fn query(&mut self, provider: String, request: MetricQuery) -> Result<String, String> {
         if !self.plugin.grants.may_query(&provider) {
             return Err(format!(
                 "{} may not query the metrics provider {provider:?}: add it to the plugin's \
@@ -57,7 +57,7 @@ impl metrics::Host for CallState {
                 self.plugin.id
             ));
         }
-        self.services.query_metrics(&provider, &query)
+        self.services.query_metrics(&provider, &request)
     }
 }
 

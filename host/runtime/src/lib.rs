@@ -40,6 +40,7 @@ pub use world::{UnknownWorld, WIT_PACKAGE, WIT_VERSION, World};
 
 // The contract's types, as every world's calls take and return them.
 pub use bindings::policy::exports::waxwing::plugin::policy::{Decision, PolicyContext, WaitReason};
+pub use bindings::policy::waxwing::plugin::metrics::{MetricQuery, QueryRange};
 pub use bindings::traffic::exports::waxwing::plugin::traffic::{
     HeaderMatch, HeaderModifier, PathMatch, RouteMatch, TrafficContext,
 };

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::MetricQuery;
+
 /// The controller's side of the host imports. Calls are synchronous because plugin calls run on
 /// a blocking thread; an implementation bridges to its async clients itself.
 ///
@@ -29,7 +31,7 @@ pub trait HostServices: Send + Sync {
     ) -> Result<Vec<String>, String>;
 
     /// Runs a query against a named metrics provider and returns its JSON answer.
-    fn query_metrics(&self, provider: &str, query: &str) -> Result<String, String>;
+    fn query_metrics(&self, provider: &str, request: &MetricQuery) -> Result<String, String>;
 }
 
 /// Host services that have nothing to offer: every read and query fails with the given reason.
@@ -56,7 +58,7 @@ impl HostServices for NoHostServices {
         Err(self.reason.clone())
     }
 
-    fn query_metrics(&self, _: &str, _: &str) -> Result<String, String> {
+    fn query_metrics(&self, _: &str, _: &MetricQuery) -> Result<String, String> {
         Err(self.reason.clone())
     }
 }

@@ -50,6 +50,7 @@ impl World {
                 "takeover",
                 "release-batch",
                 "check-batch",
+                "abort",
                 "finalize",
             ],
             World::Traffic => &["route-objects", "route", "restore"],

@@ -18,6 +18,7 @@
 //!          old: &str, new: &str)                          -> Result<Option<String>, PluginError>
 //! release_batch(ctx: &BatchContext, objects: &WorkloadObjects) -> Result<Vec<Change>, PluginError>
 //! check_batch(ctx: &BatchContext, objects: &WorkloadObjects)   -> Result<BatchStatus, PluginError>
+//! abort(ctx: &BatchContext, objects: &WorkloadObjects)         -> Result<Vec<Change>, PluginError>
 //! finalize(ctx: &BatchContext, objects: &WorkloadObjects)      -> Result<Vec<Change>, PluginError>
 //! ```
 //!
@@ -136,6 +137,16 @@ pub fn check_batch(
         ReleaseStyle::BlueGreen => blue_green::check(ctx, &objects),
         _ => batch::check(ctx, &objects),
     }
+}
+
+/// The changes that take the new revision out of service after a policy aborted the release
+/// (traffic is already back on stable); none when done.
+pub fn abort(ctx: &BatchContext, objects: &WorkloadObjects) -> Result<Vec<Change>, PluginError> {
+    // The CloneSet stays held by its partition: the new pods get no traffic once the routes are
+    // restored, and updating them back would be a second release. A retry releases the batch
+    // again.
+    let _ = (ctx, objects);
+    Ok(Vec::new())
 }
 
 /// The changes that hand the CloneSet back to its controller; none when done.

@@ -6,7 +6,7 @@
 //! release's marks; the Deployment controller then rolls it to its template (after a success the
 //! new one; after a rollback the old one, which it already runs). The canary is deleted once
 //! the stable Deployment has rolled out, so canary pods keep serving until the stable ones can;
-//! after a rollback that is at once. A Rollout deleted or disabled mid-release ends the same
+//! after a rollback that is at once. An abort scales the canary to zero. A Rollout deleted or disabled mid-release ends the same
 //! way: the native controller finishes from where the Deployment is.
 
 use std::collections::BTreeMap;
@@ -117,6 +117,17 @@ pub fn check(ctx: &BatchContext, objects: &Objects) -> Result<BatchStatus, Plugi
     Ok(readiness::batch_status(
         ctx, planned, created, available, labelled,
     ))
+}
+
+/// See [`crate::abort`]: the canary Deployment is scaled to zero, kept so a retry scales it up
+/// again with the same template.
+pub fn abort(objects: &Objects) -> Result<Vec<Change>, PluginError> {
+    Ok(objects
+        .canary
+        .iter()
+        .filter(|canary| canary.replicas() > 0)
+        .map(|canary| change::merge_patch(canary.object_ref(), &json!({"spec": {"replicas": 0}})))
+        .collect())
 }
 
 /// See [`crate::finalize`] and the module docs.

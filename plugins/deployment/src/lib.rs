@@ -18,6 +18,7 @@
 //!          old: &str, new: &str)                          -> Result<Option<String>, PluginError>
 //! release_batch(ctx: &BatchContext, objects: &WorkloadObjects) -> Result<Vec<Change>, PluginError>
 //! check_batch(ctx: &BatchContext, objects: &WorkloadObjects)   -> Result<BatchStatus, PluginError>
+//! abort(ctx: &BatchContext, objects: &WorkloadObjects)         -> Result<Vec<Change>, PluginError>
 //! finalize(ctx: &BatchContext, objects: &WorkloadObjects)      -> Result<Vec<Change>, PluginError>
 //! ```
 //!
@@ -129,6 +130,18 @@ pub fn check_batch(
         ReleaseStyle::Canary => canary::check(ctx, &objects),
         ReleaseStyle::Partition => partition::check(ctx, &objects),
         ReleaseStyle::BlueGreen => blue_green::check(ctx, &objects),
+    }
+}
+
+/// The changes that take the new revision out of service after a policy aborted the release
+/// (traffic is already back on stable); none when done.
+pub fn abort(ctx: &BatchContext, objects: &WorkloadObjects) -> Result<Vec<Change>, PluginError> {
+    let objects = Objects::parse(objects)?;
+    match ctx.style {
+        ReleaseStyle::Canary => canary::abort(&objects),
+        // The Deployment's own new pods get no traffic once the stable Service is unpinned
+        // and the routes restored; moving them back would be a second release.
+        ReleaseStyle::Partition | ReleaseStyle::BlueGreen => Ok(Vec::new()),
     }
 }
 

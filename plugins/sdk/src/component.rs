@@ -1,6 +1,7 @@
 //! The component glue every workload plugin shares: the `workload-plugin` world's bindings
 //! mapped onto the crate's native API (`crate::related_objects`, `crate::observe`,
-//! `crate::takeover`, `crate::release_batch`, `crate::check_batch`, `crate::finalize`, with
+//! `crate::takeover`, `crate::release_batch`, `crate::check_batch`, `crate::abort`,
+//! `crate::finalize`, with
 //! the SDK's types). One copy here instead of one per plugin.
 
 /// Expands to the `wit` module of a workload plugin crate. Call it once at the crate root:
@@ -70,6 +71,11 @@ macro_rules! workload_component {
                     objects: WorkloadObjects,
                 ) -> Result<BatchStatus, PluginError> {
                     Ok(crate::check_batch(&ctx.into(), &objects.into())?.into())
+                }
+
+                fn abort(ctx: BatchContext, objects: WorkloadObjects) -> Result<Vec<Change>, PluginError> {
+                    let changes = crate::abort(&ctx.into(), &objects.into())?;
+                    Ok(changes.into_iter().map(Into::into).collect())
                 }
 
                 fn finalize(ctx: BatchContext, objects: WorkloadObjects) -> Result<Vec<Change>, PluginError> {

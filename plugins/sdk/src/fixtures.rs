@@ -185,6 +185,10 @@ macro_rules! workload_fixture_test {
                     &fixture.arg("ctx")?,
                     &fixture.arg("objects")?,
                 )),
+                "abort" => fixture.check(&$plugin::abort(
+                    &fixture.arg("ctx")?,
+                    &fixture.arg("objects")?,
+                )),
                 "finalize" => fixture.check(&$plugin::finalize(
                     &fixture.arg("ctx")?,
                     &fixture.arg("objects")?,
@@ -199,6 +203,7 @@ macro_rules! workload_fixture_test {
         $crate::__fixture_test!(
             run,
             [
+                "abort",
                 "check-batch",
                 "finalize",
                 "observe",

@@ -59,6 +59,7 @@ fn canary_to_v1beta1(
             .filter(|name| !name.is_empty())
             .cloned(),
         disable_generate_canary_service: canary.disable_generate_canary_service,
+        analysis: canary.analysis.clone(),
     }
 }
 
@@ -84,6 +85,7 @@ fn step_to_v1beta1(step: &v1alpha1::CanaryStep) -> v1beta1::CanaryStep {
             .clone()
             .or_else(|| weight_percent.map(IntOrString::String)),
         pause: step.pause,
+        analysis: step.analysis.clone(),
     }
 }
 
@@ -147,6 +149,7 @@ fn canary_to_v1alpha1(canary: &v1beta1::CanaryStrategy) -> v1alpha1::CanaryStrat
         failure_threshold: canary.failure_threshold.clone(),
         patch_pod_template_metadata: canary.patch_pod_template_metadata.clone(),
         disable_generate_canary_service: canary.disable_generate_canary_service,
+        analysis: canary.analysis.clone(),
     }
 }
 
@@ -167,6 +170,7 @@ fn step_to_v1alpha1(step: &v1beta1::CanaryStep) -> v1alpha1::CanaryStep {
         },
         replicas: step.replicas.clone(),
         pause: step.pause,
+        analysis: step.analysis.clone(),
     }
 }
 

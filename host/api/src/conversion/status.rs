@@ -25,6 +25,7 @@ pub(super) fn to_v1beta1(status: &v1alpha1::RolloutStatus) -> v1beta1::RolloutSt
         message: status.message.clone(),
         current_step_index,
         current_step_state,
+        analysis_runs: status.analysis_runs.clone(),
     }
 }
 
@@ -57,6 +58,7 @@ pub(super) fn to_v1alpha1(status: &v1beta1::RolloutStatus) -> v1alpha1::RolloutS
         conditions: status.conditions.clone(),
         phase: status.phase,
         message: status.message.clone(),
+        analysis_runs: status.analysis_runs.clone(),
     }
 }
 

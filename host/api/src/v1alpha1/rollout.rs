@@ -1,5 +1,6 @@
 //! The v1alpha1 Rollout.
 
+use crate::analysis::{AnalysisRunStatus, BackgroundAnalysis, RolloutAnalysis};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube_derive::CustomResource;
@@ -119,6 +120,9 @@ pub struct CanaryStrategy {
     pub patch_pod_template_metadata: Option<PatchPodTemplateMetadata>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub disable_generate_canary_service: bool,
+    /// Waxwing's background analysis, as in v1beta1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<BackgroundAnalysis>,
 }
 
 /// A v1alpha1 step. Without `replicas`, the step runs `weight` percent of the pods.
@@ -138,6 +142,9 @@ pub struct CanaryStep {
     pub replicas: Option<IntOrString>,
     #[serde(default)]
     pub pause: RolloutPause,
+    /// Waxwing's step analysis, as in v1beta1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<RolloutAnalysis>,
 }
 
 /// Status of a v1alpha1 Rollout.
@@ -158,6 +165,9 @@ pub struct RolloutStatus {
     pub phase: Option<RolloutPhase>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Waxwing's analysis runs, as in v1beta1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub analysis_runs: Vec<AnalysisRunStatus>,
 }
 
 /// Status of a v1alpha1 canary release: v1beta1's `CommonStatus` and `CanaryStatus` in one.

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::status::RolloutStatus;
 use super::traffic::{TrafficRoutingRef, TrafficRoutingStrategy};
+use crate::analysis::{BackgroundAnalysis, RolloutAnalysis};
 use crate::go_json::is_false;
 
 /// Step replicas given as a string: a percentage from "1%" to "100%". (Schema `pattern` and
@@ -128,6 +129,10 @@ pub struct CanaryStrategy {
     /// Routes to the stable Service without creating a `<service>-canary` Service.
     #[serde(default, skip_serializing_if = "is_false")]
     pub disable_generate_canary_service: bool,
+    /// Metrics measured in the background from `startingStep` until the release ends; a
+    /// failure aborts the release. Waxwing's own (Kruise has no analysis).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<BackgroundAnalysis>,
 }
 
 /// Scales the new revision up beside the old one, step by step, shifting traffic between them;
@@ -160,6 +165,10 @@ pub struct BlueGreenStrategy {
     /// Routes to the stable Service without creating a `<service>-canary` Service.
     #[serde(default, skip_serializing_if = "is_false")]
     pub disable_generate_canary_service: bool,
+    /// Metrics measured in the background from `startingStep` until the release ends; a
+    /// failure aborts the release. Waxwing's own (Kruise has no analysis).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<BackgroundAnalysis>,
 }
 
 /// Metadata patched into the canary pod template.
@@ -194,6 +203,11 @@ pub struct CanaryStep {
     // Go writes this struct even when empty (`pause: {}`), so it is always serialised.
     #[serde(default)]
     pub pause: RolloutPause,
+    /// Metrics measured once the step's traffic is routed; the step goes on when they are
+    /// successful, aborts when one fails, and waits for a person when one is inconclusive.
+    /// Waxwing's own (Kruise has no analysis).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<RolloutAnalysis>,
 }
 
 /// A pause after a step: for `duration` seconds, or until approved when no duration is set.

@@ -7,6 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::AnalysisRunStatus;
 use crate::go_json::{empty_is_none, empty_or, is_zero_i64};
 
 /// Status of a Rollout. `currentStepIndex` and `currentStepState` mirror the same fields of
@@ -39,6 +40,10 @@ pub struct RolloutStatus {
     #[serde(default, with = "empty_is_none")]
     #[schemars(schema_with = "empty_or::<StepState>")]
     pub current_step_state: Option<StepState>,
+    /// The analysis of the current step and the background analysis of this release, with
+    /// their latest measurements. Waxwing's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub analysis_runs: Vec<AnalysisRunStatus>,
 }
 
 /// Progress fields shared by the canary and the blue-green status.

@@ -18,6 +18,7 @@
 //! holds the Rollout with the reason in `status.message` and a Warning event; failures of the
 //! machine's work reach the status through the machine.
 
+mod analysis;
 mod apply;
 mod error;
 mod events;
@@ -243,10 +244,17 @@ async fn reconcile_rollout(ctx: &Context, namespace: &str, name: &str) -> Result
     };
 
     let now = Timestamp::now();
+    let analysis = analysis::resolve(
+        &ctx.client,
+        &rollout,
+        &work::policy_args(&rollout, observation.as_ref()),
+    )
+    .await;
     let input = Input {
         rollout: &rollout,
         workload: observation.as_ref(),
         now,
+        analysis: &analysis,
     };
     let plan = waxwing_machine::plan(&input)?;
     let work = plan.work.name();

@@ -108,6 +108,18 @@ impl WorkloadCalls {
         .await
     }
 
+    pub async fn abort(
+        &self,
+        ctx: &BatchContext,
+        objects: &WorkloadObjects,
+    ) -> Result<Vec<Change>, Error> {
+        let (ctx, objects) = (ctx.clone(), objects.clone());
+        self.run("abort", move |plugin, services| {
+            plugin.abort(services, &ctx, &objects)
+        })
+        .await
+    }
+
     pub async fn finalize(
         &self,
         ctx: &BatchContext,

@@ -1,22 +1,24 @@
-//! Policy evaluation: which policies guard a step state, what each is told, and how their
-//! decisions combine: any Abort wins, then any Pause, then the shortest Wait; Proceed only when
-//! every policy proceeds.
+//! Policy plugins: what the pause policy and an analysis metric's policy are told, and how
+//! their answers are read.
 
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use waxwing_machine::{Decision, Guard};
+use waxwing_machine::{Decision, MeasurementOutcome};
 use waxwing_runtime::Decision as PluginDecision;
 
 /// The policy that runs a step's `pause`.
 pub const PAUSE_POLICY: &str = "pause";
 
-/// The policies that guard a step state. Kruise's API has no analysis to configure, so
-/// `StepMetricsAnalysis` has no policy and proceeds.
-pub fn guarding(guard: Guard) -> &'static [&'static str] {
-    match guard {
-        Guard::Pause => &[PAUSE_POLICY],
-        Guard::Analysis => &[],
+/// The plugin's settings from the ConfigMap, as a mapping.
+fn plugin_settings(plugin_config: &Value, policy: &str) -> Result<Map<String, Value>, String> {
+    match plugin_config {
+        Value::Object(fields) => Ok(fields.clone()),
+        Value::Null => Ok(Map::new()),
+        other => Err(format!(
+            "the config of the plugin serving policy {policy:?} in the plugin ConfigMap must \
+             be a mapping, not {other}"
+        )),
     }
 }
 
@@ -28,21 +30,25 @@ pub fn settings(
     policy: &str,
     pause_seconds: Option<u32>,
 ) -> Result<String, String> {
-    let mut merged = match plugin_config {
-        Value::Object(fields) => fields.clone(),
-        Value::Null => Map::new(),
-        other => {
-            return Err(format!(
-                "the config of the plugin serving policy {policy:?} in the plugin ConfigMap must \
-                 be a mapping, not {other}"
-            ));
-        }
-    };
+    let mut merged = plugin_settings(plugin_config, policy)?;
     if policy == PAUSE_POLICY
         && let Some(seconds) = pause_seconds
     {
         merged.insert("duration".into(), Value::from(seconds));
     }
+    Ok(Value::Object(merged).to_string())
+}
+
+/// A metric's settings (a JSON object, from its AnalysisTemplate) merged over the plugin's
+/// own from the ConfigMap.
+pub fn merge_settings(plugin_config: &Value, policy: &str, metric: &str) -> Result<String, String> {
+    let mut merged = plugin_settings(plugin_config, policy)?;
+    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(metric) else {
+        return Err(format!(
+            "the settings of policy {policy:?} are not a JSON object"
+        ));
+    };
+    merged.extend(fields);
     Ok(Value::Object(merged).to_string())
 }
 
@@ -59,31 +65,18 @@ pub fn decision(answer: PluginDecision) -> Decision {
     }
 }
 
-/// The combined decision of every policy guarding a state, in the order given. The first
-/// Abort or Pause is the one reported.
-pub fn combine(decisions: impl IntoIterator<Item = Decision>) -> Decision {
-    let mut combined = Decision::Proceed;
-    for decision in decisions {
-        combined = match (combined, decision) {
-            (abort @ Decision::Abort { .. }, _) => abort,
-            (_, abort @ Decision::Abort { .. }) => abort,
-            (pause @ Decision::Pause { .. }, _) => pause,
-            (_, pause @ Decision::Pause { .. }) => pause,
-            (
-                Decision::Wait { after, .. },
-                Decision::Wait {
-                    after: other_after,
-                    reason: other_reason,
-                },
-            ) if other_after < after => Decision::Wait {
-                after: other_after,
-                reason: other_reason,
-            },
-            (wait @ Decision::Wait { .. }, _) => wait,
-            (Decision::Proceed, next) => next,
-        };
+/// A plugin's answer read as one measurement of an analysis metric (see the policy interface
+/// in `wit/plugin.wit`).
+pub fn measurement(answer: PluginDecision) -> MeasurementOutcome {
+    match answer {
+        PluginDecision::Proceed => MeasurementOutcome::Successful(String::new()),
+        PluginDecision::Abort(reason) => MeasurementOutcome::Failed(reason),
+        PluginDecision::Pause(reason) => MeasurementOutcome::Inconclusive(reason),
+        PluginDecision::Wait(wait) => MeasurementOutcome::NotYet {
+            after: Duration::from_millis(wait.after_ms),
+            reason: wait.reason,
+        },
     }
-    combined
 }
 
 #[cfg(test)]
@@ -92,72 +85,6 @@ mod tests {
     use waxwing_runtime::WaitReason;
 
     use super::*;
-
-    fn wait(seconds: u64, reason: &str) -> Decision {
-        Decision::Wait {
-            after: Duration::from_secs(seconds),
-            reason: reason.into(),
-        }
-    }
-
-    fn pause(reason: &str) -> Decision {
-        Decision::Pause {
-            reason: reason.into(),
-        }
-    }
-
-    fn abort(reason: &str) -> Decision {
-        Decision::Abort {
-            reason: reason.into(),
-        }
-    }
-
-    #[test]
-    fn no_policy_proceeds() {
-        assert_eq!(combine([]), Decision::Proceed);
-        assert_eq!(
-            combine([Decision::Proceed, Decision::Proceed]),
-            Decision::Proceed
-        );
-    }
-
-    #[test]
-    fn an_abort_wins_over_everything() {
-        assert_eq!(
-            combine([pause("p"), wait(5, "w"), abort("errors"), abort("later")]),
-            abort("errors")
-        );
-        assert_eq!(combine([abort("first"), pause("p")]), abort("first"));
-    }
-
-    #[test]
-    fn a_pause_wins_over_waits_and_proceeds() {
-        assert_eq!(
-            combine([wait(5, "w"), pause("p"), Decision::Proceed]),
-            pause("p")
-        );
-        assert_eq!(combine([pause("first"), pause("second")]), pause("first"));
-    }
-
-    #[test]
-    fn the_shortest_wait_wins_over_proceed() {
-        assert_eq!(
-            combine([
-                wait(60, "long"),
-                Decision::Proceed,
-                wait(5, "short"),
-                wait(30, "mid")
-            ]),
-            wait(5, "short")
-        );
-        assert_eq!(combine([Decision::Proceed, wait(9, "w")]), wait(9, "w"));
-    }
-
-    #[test]
-    fn policies_guard_the_pause_only() {
-        assert_eq!(guarding(Guard::Pause), &[PAUSE_POLICY]);
-        assert!(guarding(Guard::Analysis).is_empty());
-    }
 
     #[test]
     fn the_step_pause_goes_over_the_plugin_config() {
@@ -179,6 +106,21 @@ mod tests {
     }
 
     #[test]
+    fn metric_settings_go_over_the_plugin_config() {
+        let merged = merge_settings(
+            &json!({"provider": "prometheus", "query": "default"}),
+            "prometheus",
+            r#"{"query": "rate(errors[1m])"}"#,
+        )
+        .unwrap();
+        let merged: Value = serde_json::from_str(&merged).unwrap();
+        assert_eq!(
+            merged,
+            json!({"provider": "prometheus", "query": "rate(errors[1m])"})
+        );
+    }
+
+    #[test]
     fn plugin_decisions_map_one_to_one() {
         assert_eq!(decision(PluginDecision::Proceed), Decision::Proceed);
         assert_eq!(
@@ -191,7 +133,33 @@ mod tests {
                 reason: "timed pause".into()
             }
         );
-        assert_eq!(decision(PluginDecision::Pause("ok?".into())), pause("ok?"));
-        assert_eq!(decision(PluginDecision::Abort("bad".into())), abort("bad"));
+        assert_eq!(
+            decision(PluginDecision::Abort("bad".into())),
+            Decision::Abort {
+                reason: "bad".into()
+            }
+        );
+    }
+
+    #[test]
+    fn decisions_read_as_measurements() {
+        assert_eq!(
+            measurement(PluginDecision::Abort("0.3 >= 0.05".into())),
+            MeasurementOutcome::Failed("0.3 >= 0.05".into())
+        );
+        assert_eq!(
+            measurement(PluginDecision::Pause("no data".into())),
+            MeasurementOutcome::Inconclusive("no data".into())
+        );
+        assert_eq!(
+            measurement(PluginDecision::Wait(WaitReason {
+                after_ms: 60_000,
+                reason: "freeze".into()
+            })),
+            MeasurementOutcome::NotYet {
+                after: Duration::from_secs(60),
+                reason: "freeze".into()
+            }
+        );
     }
 }

@@ -100,7 +100,11 @@ impl HostServices for ClusterReads {
         })
     }
 
-    fn query_metrics(&self, provider: &str, _query: &str) -> Result<String, String> {
+    fn query_metrics(
+        &self,
+        provider: &str,
+        _request: &waxwing_runtime::MetricQuery,
+    ) -> Result<String, String> {
         Err(format!(
             "the metrics provider {provider:?} is not configured: this controller has no \
              metrics providers yet"

@@ -7,11 +7,12 @@ use k8s_openapi::jiff::Timestamp;
 use kube::{Client, ResourceExt};
 use waxwing_api::v1beta1::{RollingStyle, Rollout};
 use waxwing_machine::{
-    BatchPlan, BatchProgress, IntOrPercent, PolicyCheck, Work, WorkOutcome, WorkloadObservation,
+    BatchPlan, BatchProgress, IntOrPercent, MeasurePlan, MeasurementOutcome, MeasurementResult,
+    MetricSpec, PolicyCheck, Work, WorkOutcome, WorkloadObservation,
 };
 use waxwing_runtime::{
-    BatchContext, BatchStatus, HostServices, PluginSet, PolicyContext, ReleaseStyle, Replicas,
-    RolloutInfo,
+    BatchContext, BatchStatus, HostServices, PluginSet, PolicyContext, PolicyPlugin,
+    RegisteredPlugin, ReleaseStyle, Replicas, RolloutInfo,
 };
 
 use super::apply;
@@ -55,6 +56,8 @@ pub async fn perform(env: Env<'_>, work: &Work) -> Result<WorkOutcome, Error> {
         Work::ReleaseBatch(batch) => release(env, batch).await,
         Work::FinalizeWorkload { .. } => finalize(env).await,
         Work::EvaluatePolicies(check) => evaluate(env, check).await,
+        Work::Measure(measure) => Ok(self::measure(env, measure).await),
+        Work::AbortWorkload(batch) => abort(env, batch).await,
         Work::PrepareTraffic { .. } => traffic::prepare(&env).await,
         Work::RouteTraffic(plan) => traffic::route(&env, plan).await,
         Work::RestoreTraffic => traffic::restore(&env).await,
@@ -68,20 +71,7 @@ async fn release(mut env: Env<'_>, batch: &BatchPlan) -> Result<WorkOutcome, Err
         Ok(style) => style,
         Err(failed) => return Ok(failed),
     };
-    let ctx = BatchContext {
-        rollout: rollout_info(env.rollout, batch.rollout_id.clone()),
-        style,
-        batch_index: batch.batch_index,
-        step_replicas: match batch.step_replicas {
-            IntOrPercent::Count(count) => Replicas::Count(count),
-            IntOrPercent::Percent(percent) => Replicas::Percent(percent),
-        },
-        planned_replicas: batch.planned_replicas,
-        tolerated_failures: batch.tolerated_failures,
-        stable_revision: batch.stable_revision.clone(),
-        update_revision: batch.update_revision.clone(),
-        pod_template_metadata: pod_template_metadata(env.rollout),
-    };
+    let ctx = batch_context(env.rollout, batch, style);
     let snapshot = env.snapshot.take();
     let outcome = until_no_changes(&env, snapshot, Ask::ReleaseBatch(&ctx)).await?;
     let snapshot = match outcome {
@@ -94,6 +84,39 @@ async fn release(mut env: Env<'_>, batch: &BatchPlan) -> Result<WorkOutcome, Err
         .check_batch(&ctx, &snapshot.objects)
         .await?;
     Ok(WorkOutcome::Batch(progress(status)))
+}
+
+/// The contract's batch context of a planned batch.
+fn batch_context(rollout: &Rollout, batch: &BatchPlan, style: ReleaseStyle) -> BatchContext {
+    BatchContext {
+        rollout: rollout_info(rollout, batch.rollout_id.clone()),
+        style,
+        batch_index: batch.batch_index,
+        step_replicas: match batch.step_replicas {
+            IntOrPercent::Count(count) => Replicas::Count(count),
+            IntOrPercent::Percent(percent) => Replicas::Percent(percent),
+        },
+        planned_replicas: batch.planned_replicas,
+        tolerated_failures: batch.tolerated_failures,
+        stable_revision: batch.stable_revision.clone(),
+        update_revision: batch.update_revision.clone(),
+        pod_template_metadata: pod_template_metadata(rollout),
+    }
+}
+
+/// `abort` until it asks for nothing more.
+async fn abort(mut env: Env<'_>, batch: &BatchPlan) -> Result<WorkOutcome, Error> {
+    let style = match style(env.rollout) {
+        Ok(style) => style,
+        Err(failed) => return Ok(failed),
+    };
+    let ctx = batch_context(env.rollout, batch, style);
+    let snapshot = env.snapshot.take();
+    let outcome = until_no_changes(&env, snapshot, Ask::Abort(&ctx)).await?;
+    Ok(match outcome {
+        Rounds::Converged(_) => WorkOutcome::Done,
+        Rounds::NotYet(pending) => pending,
+    })
 }
 
 /// `finalize` until it asks for nothing more.
@@ -124,6 +147,7 @@ enum Rounds {
 #[derive(Clone, Copy)]
 enum Ask<'a> {
     ReleaseBatch(&'a BatchContext),
+    Abort(&'a BatchContext),
     Finalize(&'a BatchContext),
 }
 
@@ -138,6 +162,7 @@ async fn until_no_changes(
     let workload = env.workload;
     let function = match ask {
         Ask::ReleaseBatch(_) => "release-batch",
+        Ask::Abort(_) => "abort",
         Ask::Finalize(_) => "finalize",
     };
     let plugin = workload.calls.describe();
@@ -155,6 +180,7 @@ async fn until_no_changes(
         };
         let changes = match ask {
             Ask::ReleaseBatch(ctx) => workload.calls.release_batch(ctx, &current.objects).await?,
+            Ask::Abort(ctx) => workload.calls.abort(ctx, &current.objects).await?,
             Ask::Finalize(ctx) => workload.calls.finalize(ctx, &current.objects).await?,
         };
         if changes.is_empty() {
@@ -182,52 +208,116 @@ async fn until_no_changes(
     }))
 }
 
-/// Asks every policy guarding the step state and combines their decisions.
+/// Asks the pause policy whether the step's pause is over.
 async fn evaluate(env: Env<'_>, check: &PolicyCheck) -> Result<WorkOutcome, Error> {
-    let mut decisions = Vec::new();
-    for &policy in policies::guarding(check.guard) {
-        let Some((registered, plugin)) = env
-            .plugins
-            .policy(policy)
-            .and_then(|registered| Some((registered, registered.plugin.as_policy()?)))
-        else {
+    let policy = policies::PAUSE_POLICY;
+    let (registered, plugin) = match policy_plugin(&env, policy) {
+        Ok(found) => found,
+        Err(message) => {
             return Ok(WorkOutcome::Failed {
-                message: format!(
-                    "no policy plugin serves the policy {policy:?}: add one to the plugin \
-                     ConfigMap {} (the built-in is `source: builtin:{policy}`)",
-                    env.configmap
-                ),
+                message,
                 retry_after: Some(CONFIGURATION_RETRY),
             });
+        }
+    };
+    let config = match policies::settings(&registered.entry.config, policy, check.pause_seconds) {
+        Ok(config) => config,
+        Err(message) => {
+            return Ok(WorkOutcome::Failed {
+                message,
+                retry_after: Some(CONFIGURATION_RETRY),
+            });
+        }
+    };
+    let ctx = policy_context(
+        &env,
+        check.step_index,
+        check.step_count,
+        check.elapsed,
+        config,
+    );
+    let answer =
+        plugin_call::evaluate(env.health, plugin.clone(), Arc::clone(&env.services), ctx).await?;
+    Ok(WorkOutcome::Decision(policies::decision(answer)))
+}
+
+/// One measurement of each metric, by its policy plugin. Every failure is the metric's
+/// measurement error: it counts against the metric's consecutiveErrorLimit.
+async fn measure(env: Env<'_>, measure: &MeasurePlan) -> WorkOutcome {
+    let mut results = Vec::with_capacity(measure.metrics.len());
+    for metric in &measure.metrics {
+        let outcome = match measure_one(&env, measure, metric).await {
+            Ok(outcome) => outcome,
+            Err(message) => MeasurementOutcome::Error(message),
         };
-        let config = match policies::settings(&registered.entry.config, policy, check.pause_seconds)
-        {
-            Ok(config) => config,
-            Err(message) => {
-                return Ok(WorkOutcome::Failed {
-                    message,
-                    retry_after: Some(CONFIGURATION_RETRY),
-                });
-            }
-        };
-        let ctx = PolicyContext {
-            rollout: rollout_info(
-                env.rollout,
-                env.observation.and_then(|o| o.rollout_id.clone()),
-            ),
-            step_index: check.step_index,
-            step_count: check.step_count,
-            elapsed_ms: u64::try_from(check.elapsed.as_millis()).unwrap_or(u64::MAX),
-            now_unix_ms: u64::try_from(env.now.as_millisecond()).unwrap_or_default(),
-            config,
-            args: policy_args(env.rollout, env.observation),
-        };
-        let answer =
-            plugin_call::evaluate(env.health, plugin.clone(), Arc::clone(&env.services), ctx)
-                .await?;
-        decisions.push(policies::decision(answer));
+        if let MeasurementOutcome::Error(message) = &outcome {
+            tracing::warn!(metric = %metric.name, "measurement error: {message}");
+        }
+        results.push(MeasurementResult {
+            metric: metric.name.clone(),
+            outcome,
+        });
     }
-    Ok(WorkOutcome::Decision(policies::combine(decisions)))
+    WorkOutcome::Measured(results)
+}
+
+async fn measure_one(
+    env: &Env<'_>,
+    measure: &MeasurePlan,
+    metric: &MetricSpec,
+) -> Result<MeasurementOutcome, String> {
+    let (registered, plugin) = policy_plugin(env, &metric.policy)?;
+    let config =
+        policies::merge_settings(&registered.entry.config, &metric.policy, &metric.config)?;
+    let ctx = policy_context(
+        env,
+        measure.step_index,
+        measure.step_count,
+        measure.elapsed,
+        config,
+    );
+    let answer = plugin_call::evaluate(env.health, plugin.clone(), Arc::clone(&env.services), ctx)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(policies::measurement(answer))
+}
+
+/// The plugin serving `policy`, or why there is none.
+fn policy_plugin<'p>(
+    env: &Env<'p>,
+    policy: &str,
+) -> Result<(&'p RegisteredPlugin, &'p PolicyPlugin), String> {
+    env.plugins
+        .policy(policy)
+        .and_then(|registered| Some((registered, registered.plugin.as_policy()?)))
+        .ok_or_else(|| {
+            format!(
+                "no policy plugin serves the policy {policy:?}: add one to the plugin ConfigMap \
+                 {} (for a built-in, `source: builtin:{policy}`)",
+                env.configmap
+            )
+        })
+}
+
+fn policy_context(
+    env: &Env<'_>,
+    step_index: u32,
+    step_count: u32,
+    elapsed: Duration,
+    config: String,
+) -> PolicyContext {
+    PolicyContext {
+        rollout: rollout_info(
+            env.rollout,
+            env.observation.and_then(|o| o.rollout_id.clone()),
+        ),
+        step_index,
+        step_count,
+        elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        now_unix_ms: u64::try_from(env.now.as_millisecond()).unwrap_or_default(),
+        config,
+        args: policy_args(env.rollout, env.observation),
+    }
 }
 
 /// The release style of the workload plugin's contract, or the Failed outcome of a Rollout
@@ -298,7 +388,7 @@ fn finalize_context(
 }
 
 /// The named arguments policies receive (see `policy-context.args` in the contract).
-fn policy_args(
+pub(super) fn policy_args(
     rollout: &Rollout,
     observation: Option<&WorkloadObservation>,
 ) -> Vec<(String, String)> {

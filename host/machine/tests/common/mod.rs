@@ -14,7 +14,10 @@ use waxwing_api::v1beta1::{
     RolloutPause, RolloutSpec, RolloutStatus, RolloutStrategy, StepState, TrafficRoutingRef,
     TrafficRoutingStrategy,
 };
-use waxwing_machine::{Input, Plan, Transition, WorkOutcome, WorkloadObservation, advance, plan};
+use waxwing_machine::{
+    Input, Plan, ResolvedAnalysis, Transition, Work, WorkOutcome, WorkloadObservation, advance,
+    plan,
+};
 
 pub const START: i64 = 1_700_000_000;
 
@@ -32,6 +35,7 @@ pub fn step(replicas: &str) -> CanaryStep {
         traffic_routing_strategy: TrafficRoutingStrategy::default(),
         replicas: Some(replicas),
         pause: RolloutPause::default(),
+        analysis: None,
     }
 }
 
@@ -136,6 +140,7 @@ pub struct World {
     pub rollout: Rollout,
     pub workload: Option<WorkloadObservation>,
     pub now: Timestamp,
+    pub analysis: ResolvedAnalysis,
 }
 
 impl World {
@@ -144,6 +149,7 @@ impl World {
             rollout,
             workload: Some(workload),
             now: at(0),
+            analysis: ResolvedAnalysis::default(),
         }
     }
 
@@ -152,6 +158,7 @@ impl World {
             rollout: &self.rollout,
             workload: self.workload.as_ref(),
             now: self.now,
+            analysis: &self.analysis,
         }
     }
 
@@ -246,5 +253,65 @@ impl World {
 
     pub fn last_update_time(&self) -> Option<&Time> {
         self.common().last_update_time.as_ref()
+    }
+}
+
+/// Every step analysed: one metric measured once, by the policy `gate`.
+pub fn one_metric_analysis() -> ResolvedAnalysis {
+    let metric = waxwing_machine::MetricSpec {
+        name: "health/errors".to_owned(),
+        policy: "gate".to_owned(),
+        config: "{}".to_owned(),
+        interval: None,
+        count: None,
+        initial_delay: Duration::ZERO,
+        failure_limit: 0,
+        inconclusive_limit: 0,
+        consecutive_error_limit: 4,
+    };
+    ResolvedAnalysis {
+        steps: (1..=60)
+            .map(|index| (index, Ok(vec![metric.clone()])))
+            .collect(),
+        background: None,
+    }
+}
+
+/// The rollout with an analysis on every step (the metrics come from
+/// [`one_metric_analysis`]).
+pub fn analysed(mut rollout: Rollout) -> Rollout {
+    let strategy = &mut rollout.spec.strategy;
+    let steps = match (&mut strategy.canary, &mut strategy.blue_green) {
+        (Some(canary), _) => &mut canary.steps,
+        (None, Some(blue_green)) => &mut blue_green.steps,
+        (None, None) => return rollout,
+    };
+    for step in steps {
+        step.analysis = Some(waxwing_api::analysis::RolloutAnalysis {
+            templates: vec![waxwing_api::analysis::AnalysisTemplateRef {
+                template_name: "health".to_owned(),
+            }],
+            args: Vec::new(),
+        });
+    }
+    rollout
+}
+
+/// Reports one measurement with `outcome` for every metric the plan measures.
+pub fn measured(outcome: waxwing_machine::MeasurementOutcome) -> impl FnOnce(&Plan) -> WorkOutcome {
+    move |plan| {
+        let Work::Measure(measure) = &plan.work else {
+            panic!("expected a measurement, planned {:?}", plan.work)
+        };
+        WorkOutcome::Measured(
+            measure
+                .metrics
+                .iter()
+                .map(|metric| waxwing_machine::MeasurementResult {
+                    metric: metric.name.clone(),
+                    outcome: outcome.clone(),
+                })
+                .collect(),
+        )
     }
 }

@@ -128,7 +128,7 @@ impl HostServices for FakeCluster {
         Ok(vec![])
     }
 
-    fn query_metrics(&self, _: &str, _: &str) -> Result<String, String> {
+    fn query_metrics(&self, _: &str, _: &waxwing_runtime::MetricQuery) -> Result<String, String> {
         Ok("{}".into())
     }
 }

@@ -174,6 +174,11 @@ impl exports::waxwing::plugin::workload::Guest for Hostile {
         })
     }
 
+    fn abort(_ctx: BatchContext, objects: WorkloadObjects) -> Result<Vec<Change>, PluginError> {
+        act(&objects.workload)?;
+        Ok(Vec::new())
+    }
+
     fn finalize(_ctx: BatchContext, objects: WorkloadObjects) -> Result<Vec<Change>, PluginError> {
         act(&objects.workload)?;
         Ok(Vec::new())
