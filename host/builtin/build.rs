@@ -18,6 +18,7 @@ const BUILTINS: &[(&str, &str, &str)] = &[
     ("ingress", "ingress", "Traffic"),
     ("httproute", "httproute", "Traffic"),
     ("pause", "pause", "Policy"),
+    ("prometheus", "prometheus", "Policy"),
 ];
 
 /// Shared by every plugin crate; a change to any of these rebuilds the plugins.

@@ -72,7 +72,8 @@ fn the_builtins_are_embedded_and_on_disk() {
             "statefulset",
             "ingress",
             "httproute",
-            "pause"
+            "pause",
+            "prometheus"
         ]
     );
     assert_eq!(builtin_world("deployment"), Some(World::Workload));
@@ -81,6 +82,7 @@ fn the_builtins_are_embedded_and_on_disk() {
     assert_eq!(builtin_world("ingress"), Some(World::Traffic));
     assert_eq!(builtin_world("httproute"), Some(World::Traffic));
     assert_eq!(builtin_world("pause"), Some(World::Policy));
+    assert_eq!(builtin_world("prometheus"), Some(World::Policy));
     assert!(builtin("nginx").is_none());
     for (name, _, wasm) in BUILTINS {
         let on_disk =
@@ -102,7 +104,8 @@ fn the_default_configuration_serves_every_builtin() {
             "statefulset",
             "ingress",
             "httproute",
-            "pause"
+            "pause",
+            "prometheus"
         ]
     );
     let set = registry.current();
@@ -146,6 +149,11 @@ fn statefulset_passes_its_golden_fixtures() {
 #[test]
 fn pause_passes_its_golden_fixtures() {
     check_fixtures("pause");
+}
+
+#[test]
+fn prometheus_passes_its_golden_fixtures() {
+    check_fixtures("prometheus");
 }
 
 #[test]

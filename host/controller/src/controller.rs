@@ -49,7 +49,7 @@ pub async fn run(args: ControllerArgs) -> anyhow::Result<()> {
         rollouts.run(registry.clone(), health.clone(), settings),
     );
     let webhook_services: Arc<dyn HostServices> =
-        Arc::new(ClusterReads::cluster_wide(client.clone()));
+        Arc::new(ClusterReads::cluster_wide(client.clone(), registry.clone()));
     let webhooks = webhook::run(
         client,
         registry,

@@ -4,9 +4,12 @@ mod check;
 mod controller;
 mod health;
 mod leader;
+mod metric_providers;
 mod metrics;
 mod ops;
 mod plugin_config;
+mod plugin_package;
+mod plugin_parts;
 mod reconcile;
 mod telemetry;
 mod undo;
@@ -108,6 +111,12 @@ enum PluginCommand {
         #[arg(long, value_name = "DIR")]
         fixtures: Option<PathBuf>,
     },
+    /// Split a component too large for the plugin ConfigMap into part ConfigMaps (gzipped,
+    /// 768 KiB each) and print them as YAML; the `plugins.yaml` entry that loads them
+    /// (`source: configMaps:NAME`) goes to stderr.
+    ///
+    /// waxwing plugin package --name NAME FILE.wasm | kubectl apply --server-side -f -
+    Package(plugin_package::PackageArgs),
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -138,6 +147,7 @@ fn main() -> ExitCode {
             world,
             fixtures,
         }) => check::run(&file, world.into(), fixtures.as_deref()),
+        Command::Plugin(PluginCommand::Package(args)) => plugin_package::run(args),
         Command::Approve(args) => ops::approve(args),
         Command::Retry(args) => ops::retry(args),
         Command::Get(args) => ops::get(args),

@@ -3,8 +3,9 @@
 //! ```yaml
 //! plugins:
 //!   - name: deployment
-//!     source: builtin:deployment          # or configMap:KEY (binaryData), or file:/path
-//!     sha256: 3f1c...                     # optional pin of the wasm
+//!     source: builtin:deployment          # or configMap:KEY (binaryData), configMaps:NAME
+//!                                         # (split over part ConfigMaps), or file:/path
+//!     sha256: 3f1c...                     # optional pin of the (uncompressed) wasm
 //!     world: workload                     # optional for built-ins
 //!     handles:
 //!       workloads: [{apiVersion: apps/v1, kind: Deployment}]
@@ -13,6 +14,11 @@
 //!       read: [{apiVersion: v1, kind: Pod}]
 //!       metrics: [prometheus]
 //!     config: {}                          # free-form, handed to policy plugins
+//! metricProviders:                        # what `grants.metrics` names
+//!   - name: prometheus
+//!     type: prometheus
+//!     address: http://prometheus.monitoring:9090
+//!     timeout: 10s                        # optional, default 10s
 //! ```
 
 use std::path::PathBuf;
@@ -26,10 +32,12 @@ use crate::{Limits, World};
 
 /// The whole file. Entries are kept as raw YAML so one malformed entry is refused alone.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct PluginsFile {
     #[serde(default)]
     pub(crate) plugins: Vec<serde_yaml::Value>,
+    #[serde(default)]
+    pub(crate) metric_providers: Vec<serde_yaml::Value>,
 }
 
 /// One plugin as configured.
@@ -37,9 +45,9 @@ pub(crate) struct PluginsFile {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PluginEntry {
     pub name: String,
-    /// `builtin:NAME`, `configMap:KEY` or `file:/absolute/path`.
+    /// `builtin:NAME`, `configMap:KEY`, `configMaps:NAME` or `file:/absolute/path`.
     pub source: String,
-    /// Lowercase hex sha256 the wasm must have.
+    /// Lowercase hex sha256 the wasm must have (uncompressed, whatever the source).
     #[serde(default)]
     pub sha256: Option<String>,
     /// Required unless the source is a built-in, whose world is known.
@@ -129,7 +137,10 @@ impl LimitsConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Source {
     Builtin(String),
+    /// A binaryData key of the plugin ConfigMap.
     ConfigMap(String),
+    /// The name in the `waxwing.io/plugin-wasm` label of the part ConfigMaps.
+    ConfigMaps(String),
     File(PathBuf),
 }
 
@@ -141,7 +152,8 @@ impl Source {
         };
         let (scheme, rest) = source.split_once(':').ok_or_else(|| {
             config_error(format!(
-                "source {source:?} must be builtin:NAME, configMap:KEY or file:/PATH"
+                "source {source:?} must be builtin:NAME, configMap:KEY, configMaps:NAME or \
+                 file:/PATH"
             ))
         })?;
         if rest.is_empty() {
@@ -152,14 +164,116 @@ impl Source {
         match scheme {
             "builtin" => Ok(Source::Builtin(rest.to_string())),
             "configMap" => Ok(Source::ConfigMap(rest.to_string())),
+            "configMaps" => Ok(Source::ConfigMaps(rest.to_string())),
             "file" if rest.starts_with('/') => Ok(Source::File(PathBuf::from(rest))),
             "file" => Err(config_error(format!(
                 "source {source:?} must be an absolute path (file:/...)"
             ))),
             _ => Err(config_error(format!(
-                "source {source:?} has an unknown scheme {scheme:?}: use builtin:, configMap: or file:"
+                "source {source:?} has an unknown scheme {scheme:?}: use builtin:, configMap:, \
+                 configMaps: or file:"
             ))),
         }
+    }
+}
+
+/// A metrics provider plugins may query (`grants.metrics` names it), as configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricProvider {
+    pub name: String,
+    pub kind: ProviderKind,
+    /// An `http://` or `https://` URL without a trailing slash: the provider's API paths are
+    /// appended to it, so a path prefix (a proxy's `/prometheus`) is kept.
+    pub address: String,
+    /// How long one query may take, answer included.
+    pub timeout: Duration,
+}
+
+/// The query languages and HTTP APIs the controller speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// The Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`), PromQL queries.
+    Prometheus,
+}
+
+/// One `metricProviders` entry as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetricProviderEntry {
+    name: String,
+    #[serde(rename = "type")]
+    kind: ProviderKind,
+    address: String,
+    #[serde(default)]
+    timeout: Option<String>,
+}
+
+impl MetricProvider {
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// A query cannot usefully outlast the plugin call it is made in (at most 60 s).
+    const MAX_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// A provider entry, or why it is refused.
+    pub(crate) fn parse(raw: serde_yaml::Value) -> Result<MetricProvider, String> {
+        let entry: MetricProviderEntry = serde_yaml::from_value(raw).map_err(|e| e.to_string())?;
+        if entry.name.is_empty() {
+            return Err("the name is empty".to_string());
+        }
+        let timeout = match &entry.timeout {
+            None => Self::DEFAULT_TIMEOUT,
+            Some(written) => parse_duration(written)
+                .filter(|t| (Duration::from_millis(1)..=Self::MAX_TIMEOUT).contains(t))
+                .ok_or_else(|| {
+                    format!(
+                        "timeout {written:?} is not a duration between 1ms and 60s (write \
+                         500ms, 10s or 1m)"
+                    )
+                })?,
+        };
+        Ok(MetricProvider {
+            name: entry.name,
+            kind: entry.kind,
+            address: check_address(&entry.address)?,
+            timeout,
+        })
+    }
+}
+
+/// The address without its trailing slashes, or why it is not an http(s) URL.
+fn check_address(address: &str) -> Result<String, String> {
+    let refuse = |why: &str| {
+        Err(format!(
+            "address {address:?} {why}: write an http:// or https:// URL such as \
+             http://prometheus.monitoring:9090"
+        ))
+    };
+    let Some(rest) = address
+        .strip_prefix("http://")
+        .or_else(|| address.strip_prefix("https://"))
+    else {
+        return refuse("is not an http:// or https:// URL");
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.is_empty() {
+        return refuse("names no host");
+    }
+    if address.contains(['?', '#']) || address.contains(char::is_whitespace) {
+        return refuse("has a query, a fragment or spaces");
+    }
+    Ok(address.trim_end_matches('/').to_string())
+}
+
+/// `500ms`, `10s`, `1m`.
+fn parse_duration(written: &str) -> Option<Duration> {
+    let digits = written.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = written.split_at(digits);
+    let number: u64 = number.parse().ok()?;
+    match unit {
+        "ms" => Some(Duration::from_millis(number)),
+        "s" => Some(Duration::from_secs(number)),
+        "m" => number.checked_mul(60).map(Duration::from_secs),
+        _ => None,
     }
 }
 
@@ -297,6 +411,10 @@ config: {annotationPrefix: nginx.ingress.kubernetes.io}
             Source::parse("p", "file:/plugins/p.wasm").unwrap(),
             Source::File("/plugins/p.wasm".into())
         );
+        assert_eq!(
+            Source::parse("p", "configMaps:freeze-window").unwrap(),
+            Source::ConfigMaps("freeze-window".into())
+        );
         for (bad, expected) in [
             ("pause.wasm", "must be builtin:NAME"),
             ("file:p.wasm", "absolute path"),
@@ -305,6 +423,77 @@ config: {annotationPrefix: nginx.ingress.kubernetes.io}
         ] {
             let err = Source::parse("p", bad).unwrap_err().to_string();
             assert!(err.contains(expected), "{bad}: {err}");
+        }
+    }
+
+    fn provider(yaml: &str) -> Result<MetricProvider, String> {
+        MetricProvider::parse(serde_yaml::from_str(yaml).expect("yaml"))
+    }
+
+    #[test]
+    fn parses_a_metric_provider() {
+        let p = provider(
+            "{name: prometheus, type: prometheus, address: 'http://prom:9090/', timeout: 250ms}",
+        )
+        .unwrap();
+        assert_eq!(
+            p,
+            MetricProvider {
+                name: "prometheus".into(),
+                kind: ProviderKind::Prometheus,
+                address: "http://prom:9090".into(),
+                timeout: Duration::from_millis(250),
+            }
+        );
+        let p = provider("{name: p, type: prometheus, address: 'https://thanos/prometheus'}");
+        assert_eq!(p.unwrap().timeout, MetricProvider::DEFAULT_TIMEOUT);
+    }
+
+    #[test]
+    fn refuses_malformed_metric_providers_with_the_reason() {
+        for (bad, expected) in [
+            (
+                "{name: p, type: datadog, address: 'http://x'}",
+                "unknown variant `datadog`, expected `prometheus`",
+            ),
+            ("{name: p, type: prometheus}", "missing field `address`"),
+            (
+                "{name: p, type: prometheus, address: 'prom:9090'}",
+                "is not an http:// or https:// URL",
+            ),
+            (
+                "{name: p, type: prometheus, address: 'http:///api'}",
+                "names no host",
+            ),
+            (
+                "{name: p, type: prometheus, address: 'http://x?a=b'}",
+                "has a query",
+            ),
+            (
+                "{name: p, type: prometheus, address: 'http://x', timeout: '10'}",
+                "timeout \"10\" is not a duration",
+            ),
+            (
+                "{name: p, type: prometheus, address: 'http://x', timeout: 2m}",
+                "between 1ms and 60s",
+            ),
+            (
+                "{name: '', type: prometheus, address: 'http://x'}",
+                "name is empty",
+            ),
+        ] {
+            let err = provider(bad).unwrap_err();
+            assert!(err.contains(expected), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("15s"), Some(Duration::from_secs(15)));
+        assert_eq!(parse_duration("5ms"), Some(Duration::from_millis(5)));
+        for bad in ["", "s", "10", "1h", "-1s", "1.5s"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }
 

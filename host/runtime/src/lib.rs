@@ -28,12 +28,15 @@ mod world_check;
 
 pub use cache::CacheDir;
 pub use calls::{PolicyPlugin, TrafficPlugin, WorkloadPlugin};
-pub use config::{Handles, LimitsConfig, PluginEntry, TrafficHandle};
+pub use config::{Handles, LimitsConfig, MetricProvider, PluginEntry, ProviderKind, TrafficHandle};
 pub use error::{CallError, EngineError, LoadError, PluginId};
 pub use fixtures::{FixtureOutcome, FixtureResult, render_table, run_fixtures};
 pub use limits::{EPOCH_TICK, Limits};
 pub use plugin::{CompiledComponent, ComponentInfo, Plugin, PluginSettings};
-pub use registry::{ApplyReport, BuiltinTable, PluginSet, Refusal, RegisteredPlugin, Registry};
+pub use registry::{
+    ApplyReport, BuiltinTable, ConfigMapWasm, PluginSet, ProviderRefusal, Refusal,
+    RegisteredPlugin, Registry,
+};
 pub use runtime::{Runtime, RuntimeOptions};
 pub use services::{Grants, Gvk, HostServices, NoHostServices};
 pub use world::{UnknownWorld, WIT_PACKAGE, WIT_VERSION, World};

@@ -3,13 +3,14 @@
 //! [`Registry::apply`] turns a new `plugins.yaml` into a new [`PluginSet`] and swaps it in
 //! atomically. Unchanged entries keep their compiled plugin. An entry that cannot be loaded is
 //! refused with a precise message while every other entry is applied, and the previous good
-//! version of the refused entry stays in service.
+//! version of the refused entry stays in service. The same holds for the `metricProviders`
+//! entries plugins query.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use crate::config::{PluginEntry, PluginsFile, Source};
+use crate::config::{MetricProvider, PluginEntry, PluginsFile, Source};
 use crate::error::{LoadError, PluginId};
 use crate::plugin::{CompiledComponent, Plugin, PluginSettings};
 use crate::runtime::{Runtime, sha256_hex};
@@ -30,11 +31,17 @@ pub struct RegisteredPlugin {
 #[derive(Clone, Default)]
 pub struct PluginSet {
     by_name: BTreeMap<String, RegisteredPlugin>,
+    providers: BTreeMap<String, MetricProvider>,
 }
 
 impl PluginSet {
     pub fn get(&self, name: &str) -> Option<&RegisteredPlugin> {
         self.by_name.get(name)
+    }
+
+    /// The metrics provider configured under this name.
+    pub fn metric_provider(&self, name: &str) -> Option<&MetricProvider> {
+        self.providers.get(name)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &RegisteredPlugin> {
@@ -115,12 +122,14 @@ pub struct ApplyReport {
     pub unchanged: Vec<String>,
     pub removed: Vec<String>,
     pub refused: Vec<Refusal>,
+    /// `metricProviders` entries not applied.
+    pub refused_providers: Vec<ProviderRefusal>,
 }
 
 impl ApplyReport {
     /// True when every entry is in service as configured.
     pub fn is_clean(&self) -> bool {
-        self.invalid_file.is_none() && self.refused.is_empty()
+        self.invalid_file.is_none() && self.refused.is_empty() && self.refused_providers.is_empty()
     }
 }
 
@@ -143,6 +152,45 @@ impl fmt::Display for Refusal {
                 previous.short_sha()
             ),
             None => write!(f, "; the plugin is not in service"),
+        }
+    }
+}
+
+/// A `metricProviders` entry that was not applied.
+#[derive(Debug)]
+pub struct ProviderRefusal {
+    pub name: String,
+    pub message: String,
+    /// The provider's previous settings stay in use.
+    pub kept: bool,
+}
+
+impl fmt::Display for ProviderRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "metrics provider {:?}: {}", self.name, self.message)?;
+        if self.kept {
+            write!(f, "; still using its previous settings")?;
+        }
+        Ok(())
+    }
+}
+
+/// The wasm the plugin ConfigMaps hold, for `configMap:` and `configMaps:` sources.
+#[derive(Clone, Debug, Default)]
+pub struct ConfigMapWasm {
+    /// The plugin ConfigMap's binaryData, by key (`configMap:KEY`).
+    pub binary_data: BTreeMap<String, Vec<u8>>,
+    /// Components split over part ConfigMaps, by the name in their `waxwing.io/plugin-wasm`
+    /// label (`configMaps:NAME`): the assembled, uncompressed wasm, or why the parts do not
+    /// make one.
+    pub split: BTreeMap<String, Result<Vec<u8>, String>>,
+}
+
+impl From<BTreeMap<String, Vec<u8>>> for ConfigMapWasm {
+    fn from(binary_data: BTreeMap<String, Vec<u8>>) -> Self {
+        ConfigMapWasm {
+            binary_data,
+            split: BTreeMap::new(),
         }
     }
 }
@@ -189,6 +237,11 @@ impl Registry {
     /// Applies `plugins.yaml` with the ConfigMap's binaryData. Compiles what changed, so call
     /// it on a blocking thread (or use [`Registry::apply_async`]).
     pub fn apply(&self, yaml: &str, binary_data: &BTreeMap<String, Vec<u8>>) -> ApplyReport {
+        self.apply_with_parts(yaml, &ConfigMapWasm::from(binary_data.clone()))
+    }
+
+    /// [`Registry::apply`] with components split over part ConfigMaps too.
+    pub fn apply_with_parts(&self, yaml: &str, wasm: &ConfigMapWasm) -> ApplyReport {
         let _one_at_a_time = self
             .0
             .applying
@@ -207,7 +260,10 @@ impl Registry {
             }
         };
 
-        let mut next = PluginSet::default();
+        let mut next = PluginSet {
+            providers: apply_providers(file.metric_providers, &previous, &mut report),
+            ..PluginSet::default()
+        };
         let mut claims = Claims::default();
         for (index, raw) in file.plugins.into_iter().enumerate() {
             let label = raw
@@ -248,7 +304,7 @@ impl Registry {
                 refuse(&mut report, &mut next, error, false);
                 continue;
             }
-            match self.load_entry(entry, previous.get(&label), binary_data) {
+            match self.load_entry(entry, previous.get(&label), wasm) {
                 Ok((registered, outcome)) => {
                     match outcome {
                         Outcome::Loaded => report.loaded.push(label.clone()),
@@ -274,14 +330,11 @@ impl Registry {
         report
     }
 
-    /// [`Registry::apply`] on tokio's blocking pool.
-    pub async fn apply_async(
-        &self,
-        yaml: String,
-        binary_data: BTreeMap<String, Vec<u8>>,
-    ) -> ApplyReport {
+    /// [`Registry::apply_with_parts`] on tokio's blocking pool.
+    pub async fn apply_async(&self, yaml: String, wasm: impl Into<ConfigMapWasm>) -> ApplyReport {
         let registry = self.clone();
-        tokio::task::spawn_blocking(move || registry.apply(&yaml, &binary_data))
+        let wasm = wasm.into();
+        tokio::task::spawn_blocking(move || registry.apply_with_parts(&yaml, &wasm))
             .await
             .unwrap_or_else(|e| ApplyReport {
                 invalid_file: Some(format!("applying plugins.yaml failed: {e}")),
@@ -293,11 +346,12 @@ impl Registry {
         &self,
         entry: PluginEntry,
         previous: Option<&RegisteredPlugin>,
-        binary_data: &BTreeMap<String, Vec<u8>>,
+        configmap_wasm: &ConfigMapWasm,
     ) -> Result<(RegisteredPlugin, Outcome), LoadError> {
         let name = entry.name.clone();
         let source = Source::parse(&name, &entry.source)?;
-        let (wasm, builtin_world) = self.read_source(&name, &entry.source, &source, binary_data)?;
+        let (wasm, builtin_world) =
+            self.read_source(&name, &entry.source, &source, configmap_wasm)?;
         let world = match (entry.world, builtin_world) {
             (Some(world), _) => world,
             (None, Some(world)) => world,
@@ -349,7 +403,7 @@ impl Registry {
         name: &str,
         written: &str,
         source: &Source,
-        binary_data: &BTreeMap<String, Vec<u8>>,
+        configmap_wasm: &ConfigMapWasm,
     ) -> Result<(Vec<u8>, Option<World>), LoadError> {
         let unreadable = |message: String| LoadError::Source {
             name: name.to_string(),
@@ -370,15 +424,68 @@ impl Registry {
                         known.join(", ")
                     ))
                 }),
-            Source::ConfigMap(key) => binary_data
+            Source::ConfigMap(key) => configmap_wasm
+                .binary_data
                 .get(key)
                 .map(|wasm| (wasm.clone(), None))
                 .ok_or_else(|| unreadable(format!("the ConfigMap has no binaryData key {key:?}"))),
+            Source::ConfigMaps(label) => match configmap_wasm.split.get(label) {
+                Some(Ok(wasm)) => Ok((wasm.clone(), None)),
+                Some(Err(why)) => Err(unreadable(why.clone())),
+                None => Err(unreadable(format!(
+                    "there are no ConfigMaps labelled waxwing.io/plugin-wasm={label} next to the \
+                     plugin ConfigMap (make them with `waxwing plugin package --name {label}`)"
+                ))),
+            },
             Source::File(path) => std::fs::read(path)
                 .map(|wasm| (wasm, None))
                 .map_err(|e| unreadable(e.to_string())),
         }
     }
+}
+
+/// The `metricProviders` entries: each malformed one is refused alone, keeping its previous
+/// settings when it had some.
+fn apply_providers(
+    entries: Vec<serde_yaml::Value>,
+    previous: &PluginSet,
+    report: &mut ApplyReport,
+) -> BTreeMap<String, MetricProvider> {
+    let mut providers = BTreeMap::new();
+    for (index, raw) in entries.into_iter().enumerate() {
+        let label = raw
+            .get("name")
+            .and_then(|n| n.as_str())
+            .map_or_else(|| format!("#{}", index + 1), str::to_string);
+        if providers.contains_key(&label) {
+            report.refused_providers.push(ProviderRefusal {
+                name: label,
+                message: format!(
+                    "entry #{} repeats the name of an earlier entry, which is the one in use",
+                    index + 1
+                ),
+                kept: false,
+            });
+            continue;
+        }
+        match MetricProvider::parse(raw) {
+            Ok(provider) => {
+                providers.insert(label, provider);
+            }
+            Err(message) => {
+                let kept = previous.providers.get(&label).cloned();
+                report.refused_providers.push(ProviderRefusal {
+                    name: label.clone(),
+                    message,
+                    kept: kept.is_some(),
+                });
+                if let Some(kept) = kept {
+                    providers.insert(label, kept);
+                }
+            }
+        }
+    }
+    providers
 }
 
 /// Which entry handles what, so two entries never claim the same workload kind, route kind and
@@ -424,5 +531,125 @@ impl Claims {
             self.owners.insert(key, entry.name.clone());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CacheDir, RuntimeOptions};
+
+    fn registry() -> Registry {
+        let runtime = Runtime::new(RuntimeOptions {
+            cache: CacheDir::Disabled,
+        })
+        .expect("engine");
+        Registry::new(runtime, &[])
+    }
+
+    /// A policy entry read from part ConfigMaps, pinned to a sha256 no wasm has, so the load
+    /// stops right after the source was read and reports what it read.
+    const SPLIT_ENTRY: &str = "
+plugins:
+  - name: freeze
+    source: configMaps:freeze
+    world: policy
+    sha256: 0000000000000000000000000000000000000000000000000000000000000000
+";
+
+    fn refusal(report: &ApplyReport) -> String {
+        assert_eq!(report.refused.len(), 1, "{report:?}");
+        report.refused[0].to_string()
+    }
+
+    #[test]
+    fn split_sources_are_read_from_the_assembled_parts() {
+        let wasm = ConfigMapWasm {
+            split: BTreeMap::from([("freeze".to_string(), Ok(b"assembled".to_vec()))]),
+            ..ConfigMapWasm::default()
+        };
+        let report = registry().apply_with_parts(SPLIT_ENTRY, &wasm);
+        assert!(
+            refusal(&report).contains(&sha256_hex(b"assembled")),
+            "{report:?}"
+        );
+    }
+
+    #[test]
+    fn split_sources_report_why_the_parts_make_no_wasm() {
+        let wasm = ConfigMapWasm {
+            split: BTreeMap::from([("freeze".to_string(), Err("part 2/3 is missing".to_string()))]),
+            ..ConfigMapWasm::default()
+        };
+        let report = registry().apply_with_parts(SPLIT_ENTRY, &wasm);
+        assert_eq!(
+            refusal(&report),
+            "plugin \"freeze\": cannot read its wasm from configMaps:freeze: part 2/3 is missing; \
+             the plugin is not in service"
+        );
+        let report = registry().apply_with_parts(SPLIT_ENTRY, &ConfigMapWasm::default());
+        assert!(
+            refusal(&report).contains("no ConfigMaps labelled waxwing.io/plugin-wasm=freeze"),
+            "{report:?}"
+        );
+    }
+
+    #[test]
+    fn metric_providers_are_applied_and_refused_one_by_one() {
+        let registry = registry();
+        let report = registry.apply(
+            "
+metricProviders:
+  - {name: prometheus, type: prometheus, address: 'http://prom:9090'}
+  - {name: thanos, type: prometheus, address: 'http://thanos:10902', timeout: 30s}
+",
+            &BTreeMap::new(),
+        );
+        assert!(report.is_clean(), "{report:?}");
+        let set = registry.current();
+        assert_eq!(set.metric_provider("thanos").unwrap().timeout.as_secs(), 30);
+
+        let report = registry.apply(
+            "
+metricProviders:
+  - {name: prometheus, type: prometheus, address: 'prom:9090'}
+  - {name: thanos, type: prometheus, address: 'http://thanos:10902'}
+  - {name: thanos, type: prometheus, address: 'http://other:10902'}
+  - {name: fresh, type: graphite, address: 'http://graphite'}
+",
+            &BTreeMap::new(),
+        );
+        let refused: Vec<String> = report
+            .refused_providers
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(refused.len(), 3, "{refused:?}");
+        assert!(
+            refused[0].starts_with("metrics provider \"prometheus\": address \"prom:9090\"")
+                && refused[0].ends_with("; still using its previous settings"),
+            "{}",
+            refused[0]
+        );
+        assert!(
+            refused[1].contains("entry #3 repeats the name"),
+            "{}",
+            refused[1]
+        );
+        assert!(
+            refused[2].contains("unknown variant `graphite`") && !refused[2].contains("still"),
+            "{}",
+            refused[2]
+        );
+        let set = registry.current();
+        assert_eq!(
+            set.metric_provider("prometheus").unwrap().address,
+            "http://prom:9090"
+        );
+        assert_eq!(
+            set.metric_provider("thanos").unwrap().address,
+            "http://thanos:10902"
+        );
+        assert!(set.metric_provider("fresh").is_none());
     }
 }

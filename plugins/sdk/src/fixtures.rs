@@ -7,14 +7,22 @@
 //! plugin's logic is developed. Comparison follows the runner's rules: a string that holds a
 //! JSON object or array is compared parsed, and an expected `{"err": {"<case>": "text"}}`
 //! matches an error of that case whose message contains the text.
+//!
+//! A policy fixture may can the answers of the `metrics` import in an optional top-level field:
+//! `"metrics": [{"provider": "prometheus", "query": "<text>", "answer": {<data>}},
+//! {"provider": "prometheus", "query": "up", "error": "connection refused"}]`. A query gets the
+//! first entry with its provider and exact query text, instant and range queries alike; any
+//! other query fails, so a fixture notices queries it did not expect.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::json_text::JsonText;
+use crate::metrics::{MetricQuery, Metrics};
 use crate::types::PluginError;
 
 /// One golden case.
@@ -25,6 +33,67 @@ pub struct Fixture {
     pub call: String,
     pub args: Map<String, Value>,
     pub expect: Value,
+    /// Canned answers of the `metrics` import; empty when the fixture has none.
+    pub metrics: Vec<CannedQuery>,
+}
+
+/// One canned answer of the `metrics` import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CannedQuery {
+    pub provider: String,
+    pub query: String,
+    /// The provider's JSON answer, or the host's error message.
+    pub answer: Result<String, String>,
+}
+
+/// A `metrics` entry as written: exactly one of `answer` (inline JSON or JSON text) and `error`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CannedEntry {
+    provider: String,
+    query: String,
+    #[serde(default)]
+    answer: Option<JsonText>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+impl TryFrom<CannedEntry> for CannedQuery {
+    type Error = String;
+
+    fn try_from(entry: CannedEntry) -> Result<Self, String> {
+        let answer = match (entry.answer, entry.error) {
+            (Some(answer), None) => Ok(answer.0),
+            (None, Some(error)) => Err(error),
+            _ => {
+                return Err(format!(
+                    "the entry for query {:?} needs exactly one of `answer` and `error`",
+                    entry.query
+                ));
+            }
+        };
+        Ok(Self {
+            provider: entry.provider,
+            query: entry.query,
+            answer,
+        })
+    }
+}
+
+/// The fixture's canned answers serve the plugin's queries.
+impl Metrics for Fixture {
+    fn query(&self, provider: &str, request: &MetricQuery) -> Result<String, String> {
+        self.metrics
+            .iter()
+            .find(|canned| canned.provider == provider && canned.query == request.query)
+            .map(|canned| canned.answer.clone())
+            .unwrap_or_else(|| {
+                Err(format!(
+                    "no canned answer for query {:?} to provider {provider:?} in the fixture",
+                    request.query
+                ))
+            })
+    }
 }
 
 impl Fixture {
@@ -96,12 +165,21 @@ fn load(path: &Path) -> Result<Fixture, String> {
     let Value::Object(args) = field("args")? else {
         return Err(format!("{}: `args` must be an object", path.display()));
     };
+    let expect = field("expect")?;
+    let metrics = match value.get_mut("metrics").map(Value::take) {
+        None => Vec::new(),
+        Some(entries) => Vec::<CannedEntry>::deserialize(entries)
+            .map_err(|err| err.to_string())
+            .and_then(|entries| entries.into_iter().map(CannedQuery::try_from).collect())
+            .map_err(|err| format!("{}: `metrics`: {err}", path.display()))?,
+    };
     Ok(Fixture {
         path: path.to_owned(),
         description,
         call,
         args,
-        expect: field("expect")?,
+        expect,
+        metrics,
     })
 }
 
@@ -247,7 +325,38 @@ macro_rules! traffic_fixture_test {
     };
 }
 
-/// The test both fixture macros expand to: every fixture file passes `run`, and every export in
+/// Expands to the native golden-fixture test of a policy plugin (`fixtures/*.json` of the crate):
+/// `waxwing_plugin_sdk::policy_fixture_test!(my_plugin_crate);` for an
+/// `evaluate(&PolicyContext)`, or `policy_fixture_test!(my_plugin_crate, metrics);` for an
+/// `evaluate(&PolicyContext, &dyn Metrics)`, which the fixture's canned answers then serve. The
+/// runtime runs the same files through the wasm component.
+#[macro_export]
+macro_rules! policy_fixture_test {
+    ($plugin:ident) => {
+        $crate::policy_fixture_test!(@run |ctx, fixture| $plugin::evaluate(&ctx));
+    };
+    ($plugin:ident, metrics) => {
+        $crate::policy_fixture_test!(@run |ctx, fixture| $plugin::evaluate(&ctx, fixture));
+    };
+    (@run |$ctx:ident, $fixture:ident| $call:expr) => {
+        fn run($fixture: &$crate::fixtures::Fixture) -> Result<(), String> {
+            match $fixture.call.as_str() {
+                "evaluate" => {
+                    let $ctx: $crate::policy::PolicyContext = $fixture.arg("ctx")?;
+                    $fixture.check(&$call)
+                }
+                other => Err(format!(
+                    "{}: unknown call `{other}`",
+                    $fixture.path.display()
+                )),
+            }
+        }
+
+        $crate::__fixture_test!(run, ["evaluate"]);
+    };
+}
+
+/// The test the fixture macros expand to: every fixture file passes `run`, and every export in
 /// the list has at least one.
 #[doc(hidden)]
 #[macro_export]
@@ -292,6 +401,7 @@ mod tests {
             call: "observe".into(),
             args: Map::new(),
             expect,
+            metrics: Vec::new(),
         }
     }
 
@@ -324,6 +434,64 @@ mod tests {
                 .check(&actual)
                 .unwrap_err()
                 .contains("$.ok.a is not expected")
+        );
+    }
+
+    #[test]
+    fn canned_metrics_answer_by_provider_and_exact_query() {
+        let dir = std::env::temp_dir().join(format!("waxwing-sdk-fixtures-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let text = json!({
+            "description": "canned", "call": "evaluate", "args": {}, "expect": null,
+            "metrics": [
+                {"provider": "prometheus", "query": "up", "answer": {"resultType": "scalar", "result": [0, "1"]}},
+                {"provider": "prometheus", "query": "down", "answer": "{\"resultType\":\"vector\",\"result\":[]}"},
+                {"provider": "prometheus", "query": "flaky", "error": "connection refused"}
+            ]
+        });
+        fs::write(dir.join("canned.json"), text.to_string()).unwrap();
+        fs::write(
+            dir.join("both.json"),
+            r#"{"description": "", "call": "evaluate", "args": {}, "expect": null,
+                "metrics": [{"provider": "p", "query": "q", "answer": {}, "error": "e"}]}"#,
+        )
+        .unwrap();
+        let loaded = load(&dir.join("canned.json")).unwrap();
+        let both = load(&dir.join("both.json")).unwrap_err();
+        fs::remove_dir_all(&dir).ok();
+
+        let answer = loaded
+            .query("prometheus", &MetricQuery::instant("up"))
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&answer).unwrap(),
+            json!({"resultType": "scalar", "result": [0, "1"]})
+        );
+        assert_eq!(
+            loaded.query("prometheus", &MetricQuery::instant("down")),
+            Ok(r#"{"resultType":"vector","result":[]}"#.to_string())
+        );
+        let ranged = MetricQuery {
+            range: Some(crate::metrics::QueryRange {
+                lookback_seconds: 300,
+                step_seconds: 30,
+            }),
+            ..MetricQuery::instant("flaky")
+        };
+        assert_eq!(
+            loaded.query("prometheus", &ranged),
+            Err("connection refused".to_string())
+        );
+        assert_eq!(
+            loaded.query("thanos", &MetricQuery::instant("up")),
+            Err(
+                r#"no canned answer for query "up" to provider "thanos" in the fixture"#
+                    .to_string()
+            )
+        );
+        assert!(
+            both.contains("needs exactly one of `answer` and `error`"),
+            "{both}"
         );
     }
 

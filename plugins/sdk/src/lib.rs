@@ -10,6 +10,7 @@
 //! - [`object`]: parse Kubernetes objects from the JSON text the host passes in, name them;
 //! - [`change`]: build `apply`, `merge-patch` and `delete` changes from typed objects;
 //! - [`merge_patch`]: build a merge patch's body field by field;
+//! - [`metrics`]: the `metrics` import behind a seam, so policy logic is tested natively;
 //! - [`selector`]: render a label selector in the `kubectl -l` syntax of `object-query`;
 //! - [`pod`]: pod readiness, liveness and ownership;
 //! - [`batch_labels`]: Kruise's `rollout-id` / `rollout-batch-id` pod labels;
@@ -31,6 +32,7 @@ pub mod hpa;
 pub mod intstr;
 pub mod json_text;
 pub mod merge_patch;
+pub mod metrics;
 pub mod no_need_update;
 pub mod object;
 pub mod pod;

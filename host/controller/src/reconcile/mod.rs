@@ -225,6 +225,7 @@ async fn reconcile_rollout(ctx: &Context, namespace: &str, name: &str) -> Result
     let services: Arc<dyn HostServices> = Arc::new(ClusterReads::for_namespace(
         ctx.client.clone(),
         Arc::clone(&ctx.kinds),
+        ctx.registry.clone(),
         namespace,
     ));
     let workload = match resolve(ctx, &plugins, &rollout, Arc::clone(&services)).await {

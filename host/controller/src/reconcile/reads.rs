@@ -1,15 +1,17 @@
-//! The `host` imports of plugins: read-only `get`/`list` against the cluster. The runtime has
-//! already checked the plugin's grants for the kind; reads made for a Rollout are also limited
-//! to the Rollout's namespace.
+//! The `host` imports of plugins: read-only `get`/`list` against the cluster, and the `metrics`
+//! import's queries of the configured metric providers. The runtime has already checked the
+//! plugin's grants for the kind or provider; reads made for a Rollout are also limited to the
+//! Rollout's namespace.
 
 use std::sync::Arc;
 
 use kube::Client;
 use tokio::runtime::Handle;
-use waxwing_runtime::HostServices;
+use waxwing_runtime::{HostServices, MetricQuery, Registry};
 
 use super::kinds::Kinds;
 use super::objects;
+use crate::metric_providers;
 
 /// Reads for plugin calls. Plugin calls run on blocking threads, so each read blocks its
 /// thread on the async client through the runtime's handle.
@@ -18,6 +20,9 @@ pub struct ClusterReads {
     kinds: Arc<Kinds>,
     /// The only namespace reads may touch; `None` for every namespace.
     namespace: Option<String>,
+    /// Where the metric providers are configured, read at each query so a changed address
+    /// applies at once.
+    registry: Registry,
     runtime: Handle,
 }
 
@@ -25,11 +30,17 @@ impl ClusterReads {
     /// Reads for the calls made for one Rollout: its namespace only, so a plugin granted
     /// Secrets for its own purposes cannot read another team's. Must be called inside the
     /// Tokio runtime.
-    pub fn for_namespace(client: Client, kinds: Arc<Kinds>, namespace: &str) -> Self {
+    pub fn for_namespace(
+        client: Client,
+        kinds: Arc<Kinds>,
+        registry: Registry,
+        namespace: &str,
+    ) -> Self {
         Self {
             client,
             kinds,
             namespace: Some(namespace.to_owned()),
+            registry,
             runtime: Handle::current(),
         }
     }
@@ -37,11 +48,12 @@ impl ClusterReads {
     /// Reads in every namespace, limited by the plugins' grants only: for the admission
     /// webhook, which serves workloads of every namespace through one set of host services.
     /// Must be called inside the Tokio runtime.
-    pub fn cluster_wide(client: Client) -> Self {
+    pub fn cluster_wide(client: Client, registry: Registry) -> Self {
         Self {
             kinds: Arc::new(Kinds::new(client.clone())),
             client,
             namespace: None,
+            registry,
             runtime: Handle::current(),
         }
     }
@@ -100,14 +112,9 @@ impl HostServices for ClusterReads {
         })
     }
 
-    fn query_metrics(
-        &self,
-        provider: &str,
-        _request: &waxwing_runtime::MetricQuery,
-    ) -> Result<String, String> {
-        Err(format!(
-            "the metrics provider {provider:?} is not configured: this controller has no \
-             metrics providers yet"
-        ))
+    fn query_metrics(&self, provider: &str, request: &MetricQuery) -> Result<String, String> {
+        let plugins = self.registry.current();
+        self.runtime
+            .block_on(metric_providers::query(&plugins, provider, request))
     }
 }
