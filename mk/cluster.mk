@@ -1,11 +1,13 @@
 # Local test control plane (tests/cluster, see tests/cluster/README.md) and the e2e tests
 # (crate waxwing-e2e). Included by the root Makefile. Knobs: NODES (fake nodes, default 3),
 # WAXWING_CACHE (binary cache, default ~/.cache/waxwing), WAXWING_PORT_BASE (default 29400),
-# E2E_THREADS (parallel e2e tests, default 4).
+# E2E_THREADS (parallel e2e tests, default 4). The cluster includes a Prometheus for the analysis
+# tests (tests/cluster/README.md, "Prometheus").
 
 CARGO           ?= cargo
 CLUSTER_SCRIPTS := $(CURDIR)/tests/cluster
-CLUSTER_STATE   := $(CURDIR)/target/cluster
+# The scripts honour WAXWING_CLUSTER_STATE (a second cluster beside the first); so does test-e2e.
+CLUSTER_STATE   := $(or $(WAXWING_CLUSTER_STATE),$(CURDIR)/target/cluster)
 E2E_THREADS     ?= 4
 
 .PHONY: cluster-build cluster-up cluster-down cluster-status test-e2e

@@ -24,16 +24,34 @@ TIMEOUT=60
 # After a SIGKILL the next process waits this long for the dead one's Lease (15 s in cluster).
 LEASE_SECONDS="${WAXWING_LEASE_SECONDS:-5}"
 
+# The local cluster's plugin ConfigMap: the built-ins, with the cluster's Prometheus as the
+# metrics provider `prometheus`, and `prometheus-unreachable` (a port nothing listens on) for
+# the tests of an unreachable provider. Written at every start, so a test that replaced it
+# (deploy/manifests' install test) leaves the next controller the local configuration.
+plugin_configmap() {
+  local address plugins
+  [ -f "$PROMETHEUS_STATE/address" ] || return 0
+  address="$(cat "$PROMETHEUS_STATE/address")"
+  plugins="$(sed 's/metrics: \[prometheus\]/metrics: [prometheus, prometheus-unreachable]/' \
+    "$REPO_ROOT/host/builtin/src/default-plugins.yaml")
+metricProviders:
+  - {name: prometheus, type: prometheus, address: \"$address\", timeout: 5s}
+  - {name: prometheus-unreachable, type: prometheus, address: \"http://127.0.0.1:$((PORT_BASE + 89))\", timeout: 2s}"
+  "${KUBECTL[@]}" -n "$NAMESPACE" create configmap waxwing-plugins --from-literal=plugins.yaml="$plugins" \
+    --dry-run=client -o yaml | "${KUBECTL[@]}" apply --server-side --force-conflicts -f - >/dev/null
+}
+
 start() {
   [ -x "$BIN" ] || die "no waxwing binary at $BIN: run 'cargo build -p waxwing' (make up does)"
   [ -f "$STATE_DIR/kubeconfig" ] || die "no test cluster: run 'make cluster-up' first"
+  "${KUBECTL[@]}" create namespace "$NAMESPACE" --dry-run=client -o yaml | "${KUBECTL[@]}" apply -f - >/dev/null
+  plugin_configmap
   if pid_alive waxwing && [ "$BIN" -ot "$PIDS/waxwing.pid" ]; then
     log "waxwing already running (pid $(recorded_pid waxwing)), binary unchanged"
     return 0
   fi
   stop_daemon waxwing || true
   "${KUBECTL[@]}" apply --server-side --force-conflicts -f "$REPO_ROOT/deploy/crds/" >/dev/null
-  "${KUBECTL[@]}" create namespace "$NAMESPACE" --dry-run=client -o yaml | "${KUBECTL[@]}" apply -f - >/dev/null
   KUBECONFIG="${WAXWING_KUBECONFIG:-$STATE_DIR/kubeconfig}" start_daemon waxwing "$BIN" controller \
     --namespace "$NAMESPACE" --metrics-addr "$METRICS_ADDR" --webhook-addr "$WEBHOOK_ADDR" \
     --lease-duration-seconds "$LEASE_SECONDS" \

@@ -6,7 +6,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ORDER=(waxwing kruise-manager kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
+ORDER=(waxwing prometheus kruise-manager kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
 
 stopped=0
 if [ -d "$PIDS" ]; then
@@ -27,6 +27,6 @@ if [ -f "$STATE_DIR/etcd-dir" ]; then
 fi
 rm -rf "$PIDS" "$STATE_DIR/pki" "$STATE_DIR/kruise-certs" "$STATE_DIR/etcd-data" "$STATE_DIR/etcd-dir" \
   "$STATE_DIR/kubeconfig" "$STATE_DIR/env" "$STATE_DIR/kwok.yaml" "$STATE_DIR/nodes.yaml" "$STATE_DIR/kruise-webhooks.yaml" \
-  "$STATE_DIR/virtualservice-crd.yaml"
+  "$STATE_DIR/virtualservice-crd.yaml" "$PROMETHEUS_STATE"
 if [ -z "${KEEP_LOGS:-}" ] && [ "${WAXWING_DOWN_RM_LOGS:-0}" = 1 ]; then rm -rf "$STATE_DIR/logs"; fi
 log "cluster down: stopped $stopped process(es), removed state in $STATE_DIR (logs kept in $STATE_DIR/logs)"

@@ -26,6 +26,10 @@ KWOK_PORT="${WAXWING_KWOK_PORT:-$((PORT_BASE + 50))}"
 KRUISE_WEBHOOK_PORT="${WAXWING_KRUISE_WEBHOOK_PORT:-$((PORT_BASE + 76))}"
 KRUISE_METRICS_PORT="${WAXWING_KRUISE_METRICS_PORT:-$((PORT_BASE + 81))}"
 KRUISE_HEALTH_PORT="${WAXWING_KRUISE_HEALTH_PORT:-$((PORT_BASE + 82))}"
+PROMETHEUS_PORT="${WAXWING_PROMETHEUS_PORT:-$((PORT_BASE + 88))}"
+# Where the analysis tests find Prometheus: its address, and the file_sd directory their
+# metrics endpoints register in.
+PROMETHEUS_STATE="$STATE_DIR/prometheus"
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -125,4 +129,56 @@ stop_daemon() {
   fi
   rm -f "$PIDS/$name.pid"
   return "$ran"
+}
+
+# prometheus_bin: the Prometheus binary of PROMETHEUS_DEB_VERSION (Debian's package; Go, linked
+# against glibc only), unpacked into the cache on first use; or $WAXWING_PROMETHEUS_BIN. Prints
+# its path. Needs no root and installs nothing: `apt-get download` of the one .deb (its
+# Depends are the classic web UI's JS libraries, not needed), `dpkg-deb` extracts the binary.
+# A machine whose apt lists are empty or stale (fresh CI image) gets private lists under the
+# cache (`apt-get update` with Dir::State::Lists there, ~3 s) instead of touching /var/lib/apt.
+prometheus_bin() {
+  if [ -n "${WAXWING_PROMETHEUS_BIN:-}" ]; then
+    [ -x "$WAXWING_PROMETHEUS_BIN" ] || die "WAXWING_PROMETHEUS_BIN=$WAXWING_PROMETHEUS_BIN is not an executable"
+    printf '%s\n' "$WAXWING_PROMETHEUS_BIN"
+    return 0
+  fi
+  local dir="$CACHE_ROOT/prometheus-$PROMETHEUS_DEB_VERSION"
+  if [ ! -e "$dir/.complete" ]; then
+    command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null \
+      || die "apt-get and dpkg-deb are needed to fetch Debian's prometheus package (or set WAXWING_PROMETHEUS_BIN)"
+    mkdir -p "$CACHE_ROOT"
+    exec 9>"$CACHE_ROOT/prometheus.lock"
+    flock 9 # a parallel cluster-up fetching the same version finishes first
+    if [ ! -e "$dir/.complete" ]; then
+      local t0=$SECONDS tmp="$dir.tmp.$$" apt_dir="$CACHE_ROOT/apt"
+      # Downloads run as the sandbox user _apt when root: keep the dirs readable for it.
+      local apt_opts=(-q -o "APT::Sandbox::User=$(id -un)")
+      rm -rf "$tmp"; mkdir -p "$tmp"
+      log "fetching Debian's prometheus $PROMETHEUS_DEB_VERSION (apt-get download)"
+      if ! (cd "$tmp" && apt-get "${apt_opts[@]}" download "prometheus=$PROMETHEUS_DEB_VERSION") >"$tmp/apt.log" 2>&1; then
+        log "the system's apt lists lack prometheus=$PROMETHEUS_DEB_VERSION: apt-get update into $apt_dir"
+        apt_opts+=(-o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
+          -o "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false")
+        mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+        { apt-get "${apt_opts[@]}" update \
+            && (cd "$tmp" && apt-get "${apt_opts[@]}" download "prometheus=$PROMETHEUS_DEB_VERSION"); } >>"$tmp/apt.log" 2>&1 || {
+          cat "$tmp/apt.log" >&2
+          rm -rf "$tmp"
+          die "apt-get download prometheus=$PROMETHEUS_DEB_VERSION failed. Versions apt knows: $(apt-cache "${apt_opts[@]}" madison prometheus 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); printf "%s ", $2}')(a Debian bookworm point release may have replaced it: pin the new one in tests/cluster/versions.env)"
+        }
+      fi
+      dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -C "$tmp" ./usr/bin/prometheus \
+        || { rm -rf "$tmp"; die "could not extract usr/bin/prometheus from the prometheus package"; }
+      mv "$tmp/usr/bin/prometheus" "$tmp/prometheus"
+      rm -rf "${tmp:?}/usr" "$tmp"/*.deb
+      "$tmp/prometheus" --version >>"$tmp/apt.log" 2>&1 \
+        || { cat "$tmp/apt.log" >&2; rm -rf "$tmp"; die "the extracted prometheus binary does not run"; }
+      touch "$tmp/.complete"
+      rm -rf "$dir"; mv "$tmp" "$dir"
+      log "prometheus $PROMETHEUS_DEB_VERSION ready in $((SECONDS - t0))s -> $dir"
+    fi
+    exec 9>&-
+  fi
+  printf '%s\n' "$dir/prometheus"
 }

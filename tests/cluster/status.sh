@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Show the recorded cluster processes with their RSS, and the API server's health.
+# Show the recorded cluster processes with their RSS, and the health of kube-apiserver and Prometheus.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [ -d "$PIDS" ] || { echo "no cluster recorded in $STATE_DIR (run make cluster-up)"; exit 1; }
@@ -19,5 +19,13 @@ if "$STATE_DIR/bin/kubectl" --kubeconfig="$STATE_DIR/kubeconfig" get --raw /read
   echo "kube-apiserver /readyz: ok (https://127.0.0.1:$APISERVER_PORT)"
 else
   echo "kube-apiserver /readyz: FAILING"; rc=1
+fi
+if [ -f "$PIDS/prometheus.pid" ]; then
+  if curl -sf "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null 2>&1; then
+    targets="$(find "$PROMETHEUS_STATE/targets" -name '*.json' 2>/dev/null | wc -l)"
+    echo "prometheus /-/ready: ok (http://127.0.0.1:$PROMETHEUS_PORT, $targets target file(s) in $PROMETHEUS_STATE/targets)"
+  else
+    echo "prometheus /-/ready: FAILING (http://127.0.0.1:$PROMETHEUS_PORT)"; rc=1
+  fi
 fi
 exit $rc

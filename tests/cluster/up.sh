@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start the local test control plane: etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler, kwok (fake nodes and pods), Gateway API + Kruise + Istio VirtualService CRDs,
-# kruise-manager.
+# kruise-manager, and Prometheus (Debian's package) scraping the e2e tests' metrics endpoints.
 # Idempotent: a healthy running cluster is detected and reused. On failure everything it
 # started is stopped again, and the failing component's log is named.
 #
@@ -16,7 +16,7 @@ NODES="${NODES:-3}"
 TIMEOUT="${WAXWING_UP_TIMEOUT:-120}"
 PKI="$STATE_DIR/pki"
 KUBECONFIG_FILE="$STATE_DIR/kubeconfig"
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kruise-manager)
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kruise-manager prometheus)
 case "$NODES" in '' | *[!0-9]*) die "NODES must be a positive integer (got '$NODES')" ;; esac
 [ "$NODES" -ge 1 ] || die "NODES must be >= 1"
 
@@ -37,6 +37,7 @@ healthy() {
   for c in "${COMPONENTS[@]}"; do pid_alive "$c" || return 1; done
   "$STATE_DIR/bin/kubectl" --kubeconfig="$KUBECONFIG_FILE" get --raw /readyz >/dev/null 2>&1 || return 1
   curl -sf "http://127.0.0.1:$KRUISE_HEALTH_PORT/readyz" >/dev/null 2>&1 || return 1
+  curl -sf "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null 2>&1 || return 1
 }
 if [ -d "$PIDS" ] && [ -n "$(ls -A "$PIDS" 2>/dev/null)" ]; then
   if healthy; then
@@ -64,11 +65,12 @@ declare -A PORT_OWNER=(
   [$KRUISE_WEBHOOK_PORT]="kruise-manager webhook (WAXWING_KRUISE_WEBHOOK_PORT)"
   [$KRUISE_METRICS_PORT]="kruise-manager metrics (WAXWING_KRUISE_METRICS_PORT)"
   [$KRUISE_HEALTH_PORT]="kruise-manager health (WAXWING_KRUISE_HEALTH_PORT)"
+  [$PROMETHEUS_PORT]="prometheus (WAXWING_PROMETHEUS_PORT)"
 )
-[ "${#PORT_OWNER[@]}" -eq 9 ] || die "two components are configured with the same port; check WAXWING_*_PORT"
+[ "${#PORT_OWNER[@]}" -eq 10 ] || die "two components are configured with the same port; check WAXWING_*_PORT"
 for p in "${!PORT_OWNER[@]}"; do
   if [ -n "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
-    die "port $p needed by ${PORT_OWNER[$p]} is already in use ($(ss -Htlnp "sport = :$p" 2>/dev/null | grep -o 'users:.*' | head -n 1)). Run 'make cluster-down' if it is an old cluster, or pick other ports with WAXWING_PORT_BASE=<n> (uses n+43..n+82)."
+    die "port $p needed by ${PORT_OWNER[$p]} is already in use ($(ss -Htlnp "sport = :$p" 2>/dev/null | grep -o 'users:.*' | head -n 1)). Run 'make cluster-down' if it is an old cluster, or pick other ports with WAXWING_PORT_BASE=<n> (uses n+43..n+88)."
   fi
 done
 
@@ -299,11 +301,41 @@ start kruise-manager env KUBECONFIG="$KUBECONFIG_FILE" POD_NAMESPACE=kruise-syst
   --feature-gates=PodWebhook=false,KruiseDaemon=false
 wait_for kruise-manager "http://127.0.0.1:$KRUISE_HEALTH_PORT/readyz" curl -sf "http://127.0.0.1:$KRUISE_HEALTH_PORT/readyz"
 
+# --- 8. Prometheus, for the analysis tests ----------------------------------------------------
+# It scrapes what the tests register: one file_sd target file per metrics endpoint
+# (tests/e2e/src/metrics.rs), labelled with the test's namespace. Loopback only, data under
+# the state dir, 2 h retention; no lifecycle/admin API.
+PROMETHEUS="$(prometheus_bin)"
+rm -rf "$PROMETHEUS_STATE"
+mkdir -p "$PROMETHEUS_STATE/targets" "$PROMETHEUS_STATE/data"
+cat >"$PROMETHEUS_STATE/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: e2e
+    file_sd_configs:
+      - files: ["$PROMETHEUS_STATE/targets/*.json"]
+        refresh_interval: 1s
+EOF
+log "starting prometheus on http://127.0.0.1:$PROMETHEUS_PORT (targets: $PROMETHEUS_STATE/targets/*.json)"
+t_prom=$SECONDS
+start prometheus "$PROMETHEUS" --config.file="$PROMETHEUS_STATE/prometheus.yml" \
+  --storage.tsdb.path="$PROMETHEUS_STATE/data" --storage.tsdb.retention.time=2h \
+  --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"
+wait_for prometheus "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" curl -sf "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
+log "prometheus ready in $((SECONDS - t_prom))s"
+# The tests read these two (beside the kubeconfig), or WAXWING_PROMETHEUS_URL/_TARGETS.
+printf 'http://127.0.0.1:%s\n' "$PROMETHEUS_PORT" >"$PROMETHEUS_STATE/address"
+
 cat >"$STATE_DIR/env" <<EOF
 export KUBECONFIG=$KUBECONFIG_FILE
 export WAXWING_CLUSTER_BIN=$STATE_DIR/bin
 export WAXWING_APISERVER_PORT=$APISERVER_PORT
 export WAXWING_KRUISE_WEBHOOK_PORT=$KRUISE_WEBHOOK_PORT
+export WAXWING_PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT
+export WAXWING_PROMETHEUS_TARGETS=$PROMETHEUS_STATE/targets
 EOF
 OK=1
 log "cluster up in $((SECONDS - T0))s: $NODES nodes, kube-apiserver https://127.0.0.1:$APISERVER_PORT, logs in $LOGS"

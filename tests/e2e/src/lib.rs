@@ -42,6 +42,7 @@ pub use kube;
 pub use waxwing_api;
 
 pub mod cli;
+pub mod metrics;
 pub mod rollout;
 pub mod traffic;
 

@@ -58,10 +58,20 @@ async fn sha256(path: &std::path::Path) -> Result<String> {
         .to_owned())
 }
 
-/// The built-in plugin list with the JavaScript plugin added, as the ConfigMap's plugins.yaml.
-async fn plugins_yaml() -> Result<String> {
-    let builtins =
-        std::fs::read_to_string(repo_root().join("host/builtin/src/default-plugins.yaml"))?;
+/// The local cluster's plugin list (scripts/controller.sh) with the JavaScript plugin added, as
+/// the ConfigMap's plugins.yaml: the other entries and the metric providers stay, for the
+/// tests running meanwhile.
+async fn plugins_yaml(configmaps: &Api<ConfigMap>) -> Result<String> {
+    let current = configmaps.get(CONFIGMAP).await?;
+    let builtins = current
+        .data
+        .and_then(|mut data| data.remove("plugins.yaml"))
+        .context("the plugin ConfigMap has no plugins.yaml")?;
+    let builtins = match builtins.find("metricProviders:") {
+        // The plugin goes into the `plugins` list, before the providers.
+        Some(at) => format!("{}\n{}", builtins[at..].trim_end(), &builtins[..at]),
+        None => builtins,
+    };
     let wasm = wasm_path();
     ensure!(
         wasm.exists(),
@@ -120,7 +130,7 @@ async fn virtual_service(s: &Scenario) -> Result<DynamicObject> {
 async fn a_javascript_plugin_from_the_configmap_routes_a_virtual_service() -> Result<()> {
     let s = Scenario::new("custom-plugin").await?;
     let configmaps: Api<ConfigMap> = Api::namespaced(s.ns.client(), SYSTEM);
-    let plugins_yaml = plugins_yaml().await?;
+    let plugins_yaml = plugins_yaml(&configmaps).await?;
     let entries = plugins_yaml
         .lines()
         .filter(|line| line.starts_with("  - name: "))

@@ -1,0 +1,218 @@
+//! Analysis measured by the built-in Prometheus plugin against the test cluster's real
+//! Prometheus, which scrapes a metrics endpoint whose error ratio each test sets
+//! (`waxwing_e2e::metrics`): a healthy canary completes, a rising error rate aborts the release
+//! with the failing value in the status and `waxwing retry` completes it once the errors are
+//! gone, a result between the conditions waits for approval, and an unreachable Prometheus
+//! aborts after the tolerated errors in a row.
+
+use anyhow::{Result, ensure};
+use waxwing_e2e::cli::waxwing;
+use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
+use waxwing_e2e::metrics::MetricsEndpoint;
+use waxwing_e2e::rollout::{Scenario, deployment, message, phase, rollout};
+use waxwing_e2e::waxwing_api::analysis::AnalysisPhase;
+use waxwing_e2e::waxwing_api::v1beta1::{Rollout, RolloutPhase};
+
+const WEB: &str = "app=web";
+
+/// Steps 1 and 2 analysed by template `errors`, then all pods.
+fn analysed_rollout() -> String {
+    let analysed = |replicas: &str| {
+        format!(
+            "        - replicas: {replicas}
+          analysis:
+            templates:
+              - templateName: errors
+          pause: {{duration: 0}}
+"
+        )
+    };
+    let steps = format!(
+        "{}{}        - replicas: 100%\n",
+        analysed("1"),
+        analysed("2")
+    );
+    rollout("web", true, &steps)
+}
+
+/// AnalysisTemplate `errors`: the endpoint's error ratio, measured `count` times `interval`
+/// apart, through `provider`.
+fn template(query: &str, provider: &str, conditions: &str, limits: &str) -> String {
+    let query = query.replace('"', "\\\"");
+    format!(
+        "apiVersion: waxwing.io/v1alpha1
+kind: AnalysisTemplate
+metadata:
+  name: errors
+spec:
+  metrics:
+    - name: error-ratio
+      provider:
+        prometheus:
+          provider: {provider}
+          query: \"{query}\"
+      interval: 1s
+{conditions}{limits}"
+    )
+}
+
+const CONDITIONS: &str =
+    "      successCondition: result[0] < 0.1\n      failureCondition: result[0] >= 0.4\n";
+
+fn progressing_reason(rollout: &Rollout) -> String {
+    rollout
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Progressing"))
+        .map(|c| c.reason.clone())
+        .unwrap_or_default()
+}
+
+async fn released(s: &Scenario, template: &str) -> Result<()> {
+    s.apply(template).await?;
+    s.apply(&deployment("web", 3, "v1")).await?;
+    s.apply(&analysed_rollout()).await?;
+    s.wait_rollout("web", "phase Healthy", |r| {
+        phase(r) == Some(RolloutPhase::Healthy)
+    })
+    .await?;
+    s.wait_pods(WEB, &[("v1", 3)]).await?;
+    s.release("web", "v2", Some("r2")).await
+}
+
+#[tokio::test]
+async fn a_healthy_canary_passes_every_analysis_and_completes() -> Result<()> {
+    let s = Scenario::new("prom-healthy").await?;
+    let endpoint = MetricsEndpoint::start(s.ns.name()).await?;
+    endpoint.set_error_ratio(0.01);
+    endpoint.wait_scraped(0.01).await?;
+    let limits = "      count: 2\n";
+    released(
+        &s,
+        &template(
+            &endpoint.error_ratio_query(),
+            "prometheus",
+            CONDITIONS,
+            limits,
+        ),
+    )
+    .await?;
+    s.wait_completed("web").await?;
+    s.wait_pods(WEB, &[("v2", 3)]).await?;
+    let events = s.event_reasons("web").await?;
+    let succeeded = events.iter().filter(|r| *r == "AnalysisSucceeded").count();
+    ensure!(
+        succeeded == 2,
+        "AnalysisSucceeded {succeeded} times: {events:?}"
+    );
+    s.ns.cleanup().await
+}
+
+#[tokio::test]
+async fn a_rising_error_rate_aborts_and_retry_completes_once_it_recovers() -> Result<()> {
+    let s = Scenario::new("prom-abort").await?;
+    let endpoint = MetricsEndpoint::start(s.ns.name()).await?;
+    endpoint.wait_scraped(0.0).await?;
+    // While the rate climbs, a measurement may land between the conditions: tolerated.
+    let limits = "      count: 6\n      failureLimit: 1\n      inconclusiveLimit: 10\n";
+    released(
+        &s,
+        &template(
+            &endpoint.error_ratio_query(),
+            "prometheus",
+            CONDITIONS,
+            limits,
+        ),
+    )
+    .await?;
+
+    // Step 1 passes; the errors rise while step 2 releases its batch.
+    s.wait_event("web", "AnalysisSucceeded").await?;
+    endpoint.set_error_ratio(0.5);
+    let r = s
+        .wait_rollout("web", "the release aborted", |r| {
+            progressing_reason(r) == "Aborted"
+        })
+        .await?;
+    let text = message(&r);
+    ensure!(
+        text.contains("the analysis of step(2/3) failed")
+            && text.contains("meets failureCondition"),
+        "message: {text}"
+    );
+    let run = &r.status.as_ref().unwrap().analysis_runs[0];
+    ensure!(
+        run.name == "step-2" && run.phase == AnalysisPhase::Failed,
+        "run {run:?}"
+    );
+    let failed = &run.metrics[0];
+    ensure!(failed.failed == 2, "metric {failed:?}");
+    // The failing value is in the recorded measurement (the ratio is near 0.5 by then).
+    let last = failed.measurements.last().unwrap();
+    ensure!(last.message.contains("result [0."), "measurement {last:?}");
+    s.wait_pods(WEB, &[("v1", 3)]).await?;
+    let canary = s.ns.api::<Deployment>().get("web-canary").await?;
+    ensure!(
+        canary.spec.and_then(|spec| spec.replicas) == Some(0),
+        "the canary Deployment is not scaled to zero"
+    );
+
+    endpoint.set_error_ratio(0.0);
+    endpoint.wait_scraped(0.0).await?;
+    waxwing(&["retry", "web", "-n", s.ns.name()]).await?;
+    s.wait_completed("web").await?;
+    s.wait_pods(WEB, &[("v2", 3)]).await?;
+    s.ns.cleanup().await
+}
+
+#[tokio::test]
+async fn a_result_between_the_conditions_waits_for_approval() -> Result<()> {
+    let s = Scenario::new("prom-inconclusive").await?;
+    let endpoint = MetricsEndpoint::start(s.ns.name()).await?;
+    endpoint.set_error_ratio(0.25);
+    endpoint.wait_scraped(0.25).await?;
+    released(
+        &s,
+        &template(&endpoint.error_ratio_query(), "prometheus", CONDITIONS, ""),
+    )
+    .await?;
+    let r = s
+        .wait_rollout("web", "an inconclusive analysis", |r| {
+            message(r).contains("its analysis is inconclusive")
+        })
+        .await?;
+    ensure!(
+        message(&r).contains("meets neither successCondition"),
+        "message: {}",
+        message(&r)
+    );
+    // Step 2 is analysed too: healthy by then.
+    endpoint.set_error_ratio(0.0);
+    endpoint.wait_scraped(0.0).await?;
+    waxwing(&["approve", "web", "-n", s.ns.name()]).await?;
+    s.wait_completed("web").await?;
+    s.ns.cleanup().await
+}
+
+#[tokio::test]
+async fn an_unreachable_prometheus_aborts_after_the_tolerated_errors() -> Result<()> {
+    let s = Scenario::new("prom-unreachable").await?;
+    let limits = "      consecutiveErrorLimit: 2\n";
+    released(
+        &s,
+        &template("up", "prometheus-unreachable", CONDITIONS, limits),
+    )
+    .await?;
+    let r = s
+        .wait_rollout("web", "the release aborted", |r| {
+            progressing_reason(r) == "Aborted"
+        })
+        .await?;
+    let text = message(&r);
+    ensure!(
+        text.contains("could not be measured 3 time(s) in a row")
+            && text.contains("cannot reach metrics provider \"prometheus-unreachable\""),
+        "message: {text}"
+    );
+    s.ns.cleanup().await
+}
