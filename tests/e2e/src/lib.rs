@@ -43,6 +43,7 @@ pub use waxwing_api;
 
 pub mod cli;
 pub mod metrics;
+pub mod plugins;
 pub mod rollout;
 pub mod traffic;
 

@@ -6,19 +6,15 @@
 //! The component is 12 MiB, over a ConfigMap's 1 MiB, so its entry names the file
 //! (`source: file:...`, pinned by sha256), as its README tells users to do with a volume.
 
-use std::time::Duration;
-
 use anyhow::{Context, Result, ensure};
-use waxwing_e2e::k8s_openapi::api::core::v1::ConfigMap;
-use waxwing_e2e::kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
+use waxwing_e2e::kube::api::{Api, ApiResource, DynamicObject};
 use waxwing_e2e::kube::core::GroupVersionKind;
+use waxwing_e2e::plugins::add_plugin;
+use waxwing_e2e::repo_root;
 use waxwing_e2e::rollout::{Scenario, deployment, phase, rollout};
 use waxwing_e2e::traffic::{SERVICE, routing, traffic_restored, wait_split};
 use waxwing_e2e::waxwing_api::v1beta1::{RolloutPhase, StepState};
-use waxwing_e2e::{Check, FIELD_MANAGER, poll_until, repo_root};
 
-const SYSTEM: &str = "waxwing-system";
-const CONFIGMAP: &str = "waxwing-plugins";
 const PLUGIN: &str = "istio-virtualservice";
 
 const VIRTUAL_SERVICE: &str = "apiVersion: networking.istio.io/v1
@@ -58,20 +54,8 @@ async fn sha256(path: &std::path::Path) -> Result<String> {
         .to_owned())
 }
 
-/// The local cluster's plugin list (scripts/controller.sh) with the JavaScript plugin added, as
-/// the ConfigMap's plugins.yaml: the other entries and the metric providers stay, for the
-/// tests running meanwhile.
-async fn plugins_yaml(configmaps: &Api<ConfigMap>) -> Result<String> {
-    let current = configmaps.get(CONFIGMAP).await?;
-    let builtins = current
-        .data
-        .and_then(|mut data| data.remove("plugins.yaml"))
-        .context("the plugin ConfigMap has no plugins.yaml")?;
-    let builtins = match builtins.find("metricProviders:") {
-        // The plugin goes into the `plugins` list, before the providers.
-        Some(at) => format!("{}\n{}", builtins[at..].trim_end(), &builtins[..at]),
-        None => builtins,
-    };
+/// The JavaScript plugin's entry in the plugin ConfigMap.
+async fn entry() -> Result<String> {
     let wasm = wasm_path();
     ensure!(
         wasm.exists(),
@@ -79,7 +63,7 @@ async fn plugins_yaml(configmaps: &Api<ConfigMap>) -> Result<String> {
         wasm.display()
     );
     Ok(format!(
-        "{builtins}  - name: {PLUGIN}
+        "  - name: {PLUGIN}
     source: file:{}
     sha256: {}
     world: traffic
@@ -90,27 +74,6 @@ async fn plugins_yaml(configmaps: &Api<ConfigMap>) -> Result<String> {
         wasm.display(),
         sha256(&wasm).await?
     ))
-}
-
-/// `waxwing_plugins_loaded` from the shared controller's metrics.
-async fn plugins_loaded() -> Result<u64> {
-    let port = std::env::var("WAXWING_PORT_BASE")
-        .ok()
-        .and_then(|base| base.parse::<u16>().ok())
-        .unwrap_or(29400)
-        + 90;
-    let out = tokio::process::Command::new("curl")
-        .args(["-sf", &format!("http://127.0.0.1:{port}/metrics")])
-        .output()
-        .await?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .find_map(|line| line.strip_prefix("waxwing_plugins_loaded "))
-        .context("no waxwing_plugins_loaded metric")?
-        .trim()
-        .parse::<f64>()
-        .map(|n| n as u64)
-        .context("waxwing_plugins_loaded is not a number")
 }
 
 fn virtual_services(s: &Scenario) -> Api<DynamicObject> {
@@ -129,37 +92,7 @@ async fn virtual_service(s: &Scenario) -> Result<DynamicObject> {
 #[tokio::test]
 async fn a_javascript_plugin_from_the_configmap_routes_a_virtual_service() -> Result<()> {
     let s = Scenario::new("custom-plugin").await?;
-    let configmaps: Api<ConfigMap> = Api::namespaced(s.ns.client(), SYSTEM);
-    let plugins_yaml = plugins_yaml(&configmaps).await?;
-    let entries = plugins_yaml
-        .lines()
-        .filter(|line| line.starts_with("  - name: "))
-        .count() as u64;
-    let configmap = serde_json::json!({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": CONFIGMAP, "namespace": SYSTEM},
-        "data": {"plugins.yaml": plugins_yaml},
-    });
-    configmaps
-        .patch(
-            CONFIGMAP,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&configmap),
-        )
-        .await?;
-    poll_until(
-        "the JavaScript plugin in service",
-        Duration::from_secs(120),
-        || async {
-            let loaded = plugins_loaded().await?;
-            Ok(if loaded == entries {
-                Check::Done(())
-            } else {
-                Check::Pending(format!("{loaded} of {entries} plugins loaded"))
-            })
-        },
-    )
-    .await?;
+    add_plugin(&s.ns.client(), &entry().await?, None).await?;
 
     s.apply(&deployment("web", 3, "v1")).await?;
     s.apply(SERVICE).await?;
