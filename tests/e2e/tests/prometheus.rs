@@ -1,26 +1,36 @@
 //! Analysis measured by the built-in Prometheus plugin against the test cluster's real
 //! Prometheus, which scrapes a metrics endpoint whose error ratio each test sets
 //! (`waxwing_e2e::metrics`): a healthy canary completes, a rising error rate aborts the release
-//! with the failing value in the status and `waxwing retry` completes it once the errors are
-//! gone, a result between the conditions waits for approval, and an unreachable Prometheus
+//! (traffic back on stable through an nginx Ingress, the failing value in the status) and
+//! `waxwing retry` completes it once the errors are gone, a result between the conditions waits for approval, and an unreachable Prometheus
 //! aborts after the tolerated errors in a row.
+
+use std::time::Duration;
 
 use anyhow::{Result, ensure};
 use waxwing_e2e::cli::waxwing;
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
 use waxwing_e2e::metrics::MetricsEndpoint;
 use waxwing_e2e::rollout::{Scenario, deployment, message, phase, rollout};
+use waxwing_e2e::traffic::{SERVICE, ingress, routing, traffic_restored};
 use waxwing_e2e::waxwing_api::analysis::AnalysisPhase;
 use waxwing_e2e::waxwing_api::v1beta1::{Rollout, RolloutPhase};
+use waxwing_e2e::{Check, poll_until};
 
 const WEB: &str = "app=web";
 
-/// Steps 1 and 2 analysed by template `errors`, then all pods.
-fn analysed_rollout() -> String {
-    let analysed = |replicas: &str| {
+/// Steps 1 and 2 analysed by template `errors`, then all pods; with `traffic`, the steps send
+/// 20% and 40% of the requests through the nginx Ingress `web`.
+fn analysed_rollout(traffic: bool) -> String {
+    let analysed = |replicas: &str, weight: &str| {
+        let traffic = if traffic {
+            format!("          traffic: \"{weight}\"\n")
+        } else {
+            String::new()
+        };
         format!(
             "        - replicas: {replicas}
-          analysis:
+{traffic}          analysis:
             templates:
               - templateName: errors
           pause: {{duration: 0}}
@@ -29,10 +39,15 @@ fn analysed_rollout() -> String {
     };
     let steps = format!(
         "{}{}        - replicas: 100%\n",
-        analysed("1"),
-        analysed("2")
+        analysed("1", "20%"),
+        analysed("2", "40%")
     );
-    rollout("web", true, &steps)
+    let routing = if traffic {
+        routing("ingress: {name: web}")
+    } else {
+        String::new()
+    };
+    format!("{}{routing}", rollout("web", true, &steps))
 }
 
 /// AnalysisTemplate `errors`: the endpoint's error ratio, measured `count` times `interval`
@@ -69,9 +84,19 @@ fn progressing_reason(rollout: &Rollout) -> String {
 }
 
 async fn released(s: &Scenario, template: &str) -> Result<()> {
+    released_routing(s, template, false).await
+}
+
+/// Template, Deployment `web` (3 pods), with `traffic` its Service and Ingress, the Rollout;
+/// then v2 released.
+async fn released_routing(s: &Scenario, template: &str, traffic: bool) -> Result<()> {
     s.apply(template).await?;
     s.apply(&deployment("web", 3, "v1")).await?;
-    s.apply(&analysed_rollout()).await?;
+    if traffic {
+        s.apply(SERVICE).await?;
+        s.apply(&ingress("nginx")).await?;
+    }
+    s.apply(&analysed_rollout(traffic)).await?;
     s.wait_rollout("web", "phase Healthy", |r| {
         phase(r) == Some(RolloutPhase::Healthy)
     })
@@ -115,16 +140,13 @@ async fn a_rising_error_rate_aborts_and_retry_completes_once_it_recovers() -> Re
     endpoint.wait_scraped(0.0).await?;
     // While the rate climbs, a measurement may land between the conditions: tolerated.
     let limits = "      count: 6\n      failureLimit: 1\n      inconclusiveLimit: 10\n";
-    released(
-        &s,
-        &template(
-            &endpoint.error_ratio_query(),
-            "prometheus",
-            CONDITIONS,
-            limits,
-        ),
-    )
-    .await?;
+    let template = template(
+        &endpoint.error_ratio_query(),
+        "prometheus",
+        CONDITIONS,
+        limits,
+    );
+    released_routing(&s, &template, true).await?;
 
     // Step 1 passes; the errors rise while step 2 releases its batch.
     s.wait_event("web", "AnalysisSucceeded").await?;
@@ -151,6 +173,19 @@ async fn a_rising_error_rate_aborts_and_retry_completes_once_it_recovers() -> Re
     let last = failed.measurements.last().unwrap();
     ensure!(last.message.contains("result [0."), "measurement {last:?}");
     s.wait_pods(WEB, &[("v1", 3)]).await?;
+    // Every request goes to the stable pods again: no canary Ingress or Service, the stable
+    // Service selecting every pod as written.
+    poll_until(
+        "traffic back on stable",
+        Duration::from_secs(30),
+        || async {
+            Ok(match traffic_restored(&s).await {
+                Ok(()) => Check::Done(()),
+                Err(pending) => Check::Pending(pending.to_string()),
+            })
+        },
+    )
+    .await?;
     let canary = s.ns.api::<Deployment>().get("web-canary").await?;
     ensure!(
         canary.spec.and_then(|spec| spec.replicas) == Some(0),
@@ -162,6 +197,7 @@ async fn a_rising_error_rate_aborts_and_retry_completes_once_it_recovers() -> Re
     waxwing(&["retry", "web", "-n", s.ns.name()]).await?;
     s.wait_completed("web").await?;
     s.wait_pods(WEB, &[("v2", 3)]).await?;
+    traffic_restored(&s).await?;
     s.ns.cleanup().await
 }
 
