@@ -8,8 +8,9 @@ use common::*;
 use waxwing_api::v1beta1::condition::{SUCCEEDED, progressing as reasons};
 use waxwing_api::v1beta1::{ConditionStatus, FinalisingStepType, RolloutPhase, StepState};
 use waxwing_machine::{
-    ABORTED, BatchProgress, Decision, EventReason, FinaliseReason, IntOrPercent, MachineError,
-    MeasurementOutcome, Work, WorkOutcome, advance, plan,
+    ABORTED, BackgroundSpec, BatchProgress, Decision, EventReason, FinaliseReason, IntOrPercent,
+    MachineError, MeasurementOutcome, MetricSpec, ResolvedAnalysis, Work, WorkOutcome, advance,
+    plan,
 };
 
 fn ready(plan: &waxwing_machine::Plan) -> WorkOutcome {
@@ -860,7 +861,10 @@ fn an_abort_restores_traffic_and_waits_for_a_person() {
     let (plan, transition) = world.reconcile(measured(MeasurementOutcome::Failed(
         "error rate 7%".to_owned(),
     )));
-    assert!(reasons_of(&transition).contains(&EventReason::AnalysisStarted));
+    assert_eq!(
+        world.rollout.status.as_ref().unwrap().analysis_runs[0].metrics[0].count,
+        1
+    );
     let Work::Measure(measure) = &plan.work else {
         panic!("{:?}", plan.work)
     };
@@ -1013,4 +1017,71 @@ fn the_rollout_id_label_is_recorded_and_passed_to_batches() {
     };
     assert_eq!(batch.rollout_id.as_deref(), Some("release-7"));
     assert_eq!(world.common().observed_rollout_id, "release-7");
+}
+
+#[test]
+fn a_failing_background_analysis_aborts_whatever_the_step() {
+    let mut world = World::new(
+        canary_rollout(vec![step("1").pause_for(60), step("100%")], vec![]),
+        workload(4),
+    );
+    let metric = one_metric_analysis().steps[&1].clone().unwrap()[0].clone();
+    world.analysis = ResolvedAnalysis {
+        background: Some(BackgroundSpec {
+            starting_step: 1,
+            metrics: Ok(vec![MetricSpec {
+                name: "health/background".to_owned(),
+                interval: Some(Duration::from_secs(10)),
+                count: None,
+                ..metric
+            }]),
+        }),
+        ..ResolvedAnalysis::default()
+    };
+    world.start_release("v2");
+    // Measured before the step's own work, then the batch is released.
+    let (plan, _) = world.reconcile(measured(MeasurementOutcome::Successful("fine".to_owned())));
+    let Work::Measure(measure) = &plan.work else {
+        panic!("{:?}", plan.work)
+    };
+    assert_eq!(measure.run, "background");
+    assert_eq!(
+        world.rollout.status.as_ref().unwrap().analysis_runs[0].metrics[0].count,
+        1
+    );
+    let (plan, _) = world.reconcile(ready);
+    assert!(
+        matches!(plan.work, Work::ReleaseBatch(_)),
+        "{:?}",
+        plan.work
+    );
+    // During the timed pause the background metric is due again every 10 s.
+    let (plan, transition) = world.reconcile(decide(Decision::Wait {
+        after: Duration::from_secs(60),
+        reason: "pausing".to_owned(),
+    }));
+    assert!(
+        matches!(plan.work, Work::EvaluatePolicies(_)),
+        "{:?}",
+        plan.work
+    );
+    assert!(
+        transition.requeue_after <= Some(Duration::from_secs(10)),
+        "{:?}",
+        transition.requeue_after
+    );
+    world.now += Duration::from_secs(10);
+    world.reconcile(measured(MeasurementOutcome::Failed(
+        "errors 30%".to_owned(),
+    )));
+    let (_, transition) = world.reconcile(done);
+    assert_eq!(reasons_of(&transition)[0], EventReason::RolloutAborted);
+    assert_eq!(world.progressing_reason(), Some(ABORTED));
+    assert!(
+        transition.status.message.as_deref().unwrap().contains(
+            "the background analysis failed: metric health/background failed 1 time(s): errors 30%"
+        ),
+        "{:?}",
+        transition.status.message
+    );
 }
