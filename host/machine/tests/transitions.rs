@@ -861,10 +861,7 @@ fn an_abort_restores_traffic_and_waits_for_a_person() {
     let (plan, transition) = world.reconcile(measured(MeasurementOutcome::Failed(
         "error rate 7%".to_owned(),
     )));
-    assert_eq!(
-        world.rollout.status.as_ref().unwrap().analysis_runs[0].metrics[0].count,
-        1
-    );
+    assert!(reasons_of(&transition).contains(&EventReason::AnalysisStarted));
     let Work::Measure(measure) = &plan.work else {
         panic!("{:?}", plan.work)
     };
