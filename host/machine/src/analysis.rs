@@ -169,6 +169,14 @@ pub(crate) fn record(
         count(&mut run.metrics[index], spec, &result.outcome, now);
     }
     settle(run);
+    // A metric that is not measured yet says why, while the run waits for it.
+    let waiting = results.iter().find_map(|result| match &result.outcome {
+        MeasurementOutcome::NotYet { reason, .. } => Some((&result.metric, reason)),
+        _ => None,
+    });
+    if let (AnalysisPhase::Running, Some((metric, reason))) = (run.phase, waiting) {
+        run.message = format!("{metric} is not measured yet: {reason}");
+    }
 }
 
 /// One measurement into one metric.
@@ -183,7 +191,10 @@ fn count(
     }
     let (phase, message) = match outcome {
         MeasurementOutcome::NotYet { after: wait, .. } => {
-            status.next_measurement_at = Some(Time(after(now, *wait)));
+            // A gate is asked again at the metric's interval at the latest, so a change of its
+            // configuration (a freeze lifted early) is seen without waiting out its answer.
+            let wait = spec.interval.map_or(*wait, |interval| interval.min(*wait));
+            status.next_measurement_at = Some(Time(after(now, wait)));
             return;
         }
         MeasurementOutcome::Successful(m) => (MeasurementPhase::Successful, m),
@@ -437,6 +448,18 @@ mod tests {
         measure(&mut run, &specs, wait, 0);
         assert_eq!(run.metrics[0].count, 0);
         assert!(run.metrics[0].measurements.is_empty());
+        assert_eq!(run.message, "t/freeze is not measured yet: freeze");
+        // Asked again at the interval (10 s), not after the gate's 60 s.
+        assert_eq!(due(&run, &specs, at(5)).1, Some(Duration::from_secs(5)));
+        let mut no_interval = specs[0].clone();
+        no_interval.interval = None;
+        let specs = [no_interval];
+        let mut run = start("step-1", &specs, at(0));
+        let wait = MeasurementOutcome::NotYet {
+            after: Duration::from_secs(60),
+            reason: "freeze".into(),
+        };
+        measure(&mut run, &specs, wait, 0);
         assert_eq!(due(&run, &specs, at(30)).1, Some(Duration::from_secs(30)));
     }
 
