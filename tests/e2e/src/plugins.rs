@@ -89,33 +89,7 @@ pub async fn add_plugin(
     entry: &str,
     binary_data: Option<(&str, Vec<u8>)>,
 ) -> Result<()> {
-    let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), SYSTEM);
-    let mut expected = 0;
-    for attempt in 0.. {
-        let mut configmap = configmaps.get(CONFIGMAP).await?;
-        let data = configmap.data.get_or_insert_default();
-        let current = data
-            .get("plugins.yaml")
-            .context("the plugin ConfigMap has no plugins.yaml")?;
-        let updated = with_entry(current, entry)?;
-        expected = entries(&updated);
-        data.insert("plugins.yaml".to_owned(), updated);
-        if let Some((key, bytes)) = &binary_data {
-            configmap
-                .binary_data
-                .get_or_insert_default()
-                .insert((*key).to_owned(), k8s_openapi::ByteString(bytes.clone()));
-        }
-        match configmaps
-            .replace(CONFIGMAP, &PostParams::default(), &configmap)
-            .await
-        {
-            Ok(_) => break,
-            // Another test changed it meanwhile: read it again.
-            Err(kube::Error::Api(status)) if status.is_conflict() && attempt < 10 => continue,
-            Err(error) => bail!("cannot update the plugin ConfigMap: {error}"),
-        }
-    }
+    let expected = put_entry(client, entry, binary_data).await?;
     poll_until(
         "the controller to serve every plugin",
         Duration::from_secs(120),
@@ -129,6 +103,42 @@ pub async fn add_plugin(
         },
     )
     .await
+}
+
+/// Puts `entry` into the plugin ConfigMap (and `binary_data` beside it) without waiting for
+/// the controller; returns the number of entries it holds now.
+pub async fn put_entry(
+    client: &Client,
+    entry: &str,
+    binary_data: Option<(&str, Vec<u8>)>,
+) -> Result<u64> {
+    let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), SYSTEM);
+    for attempt in 0.. {
+        let mut configmap = configmaps.get(CONFIGMAP).await?;
+        let data = configmap.data.get_or_insert_default();
+        let current = data
+            .get("plugins.yaml")
+            .context("the plugin ConfigMap has no plugins.yaml")?;
+        let updated = with_entry(current, entry)?;
+        let expected = entries(&updated);
+        data.insert("plugins.yaml".to_owned(), updated);
+        if let Some((key, bytes)) = &binary_data {
+            configmap
+                .binary_data
+                .get_or_insert_default()
+                .insert((*key).to_owned(), k8s_openapi::ByteString(bytes.clone()));
+        }
+        match configmaps
+            .replace(CONFIGMAP, &PostParams::default(), &configmap)
+            .await
+        {
+            Ok(_) => return Ok(expected),
+            // Another test changed it meanwhile: read it again.
+            Err(kube::Error::Api(status)) if status.is_conflict() && attempt < 10 => continue,
+            Err(error) => bail!("cannot update the plugin ConfigMap: {error}"),
+        }
+    }
+    unreachable!("the loop returns or fails")
 }
 
 #[cfg(test)]
