@@ -7,8 +7,10 @@
 //! The logic is [`evaluate`], plain Rust on the SDK's types; the `wit` module maps it to the
 //! component's bindings.
 
+// The component's bindings: the `policy` export onto `evaluate` below.
+waxwing_plugin_sdk::policy_component!();
+
 mod decide;
 mod settings;
-mod wit;
 
 pub use decide::evaluate;

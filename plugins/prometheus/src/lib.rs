@@ -21,12 +21,14 @@
 //! The logic is [`evaluate`], plain Rust on the SDK's types with the `metrics` import behind
 //! the SDK's seam; the `wit` module maps it to the component's bindings.
 
+// The component's bindings: the `policy` export onto `evaluate` below.
+waxwing_plugin_sdk::policy_component!(metrics);
+
 mod condition;
 mod duration;
 mod judge;
 mod samples;
 mod settings;
 mod value;
-mod wit;
 
 pub use judge::evaluate;

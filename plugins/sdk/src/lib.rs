@@ -37,6 +37,7 @@ pub mod no_need_update;
 pub mod object;
 pub mod pod;
 pub mod policy;
+mod policy_component;
 pub mod readiness;
 pub mod revision;
 pub mod selector;
