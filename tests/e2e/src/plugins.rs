@@ -2,14 +2,16 @@
 //! scripts/controller.sh): tests add plugins to it while the controller runs and wait until it
 //! serves them. Entries and metric providers other tests rely on are kept.
 
+use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Client;
 use kube::api::{Api, PostParams};
 
-use crate::{Check, poll_until};
+use crate::cli::waxwing_output;
+use crate::{Check, apply_yaml, poll_until};
 
 pub const SYSTEM: &str = "waxwing-system";
 pub const CONFIGMAP: &str = "waxwing-plugins";
@@ -139,6 +141,50 @@ pub async fn put_entry(
         }
     }
     unreachable!("the loop returns or fails")
+}
+
+/// The sha256 of a file, as the plugin ConfigMap pins it.
+pub async fn sha256(path: &Path) -> Result<String> {
+    let out = tokio::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .await?;
+    ensure!(
+        out.status.success(),
+        "sha256sum {}: {}",
+        path.display(),
+        out.status
+    );
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .context("no digest")?
+        .to_owned())
+}
+
+/// Ships a component as a user does: `waxwing plugin package --name NAME` into part ConfigMaps
+/// of the controller's namespace, applied. Returns the component's sha256 for its entry
+/// (`source: configMaps:NAME`).
+pub async fn ship(client: &Client, name: &str, wasm: &Path) -> Result<String> {
+    ensure!(wasm.exists(), "{} is missing", wasm.display());
+    let path = wasm.display().to_string();
+    let packaged = waxwing_output(&[
+        "plugin",
+        "package",
+        "--name",
+        name,
+        "--namespace",
+        SYSTEM,
+        &path,
+    ])
+    .await?;
+    ensure!(
+        packaged.status.success(),
+        "waxwing plugin package: {}",
+        String::from_utf8_lossy(&packaged.stderr)
+    );
+    apply_yaml(client, Some(SYSTEM), &String::from_utf8(packaged.stdout)?).await?;
+    sha256(wasm).await
 }
 
 #[cfg(test)]

@@ -131,6 +131,19 @@ impl Scenario {
         .await
     }
 
+    /// Waits until a policy has aborted the release (the Progressing condition's reason is
+    /// `Aborted`) and returns the Rollout.
+    pub async fn wait_aborted(&self, name: &str) -> Result<Rollout> {
+        self.wait_rollout(name, "the release aborted", |r| {
+            r.status
+                .as_ref()
+                .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Progressing"))
+                // Waxwing's reason (waxwing_machine::ABORTED); Kruise has no abort.
+                .is_some_and(|c| c.reason == "Aborted")
+        })
+        .await
+    }
+
     /// Approve the current step as `kubectl-kruise rollout approve` does, in the status of
     /// the release's strategy (`canaryStatus` or `blueGreenStatus`).
     pub async fn approve(&self, name: &str) -> Result<()> {

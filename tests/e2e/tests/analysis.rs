@@ -13,7 +13,7 @@ use waxwing_e2e::cli::waxwing;
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
 use waxwing_e2e::rollout::{Scenario, deployment, message, phase, rollout};
 use waxwing_e2e::waxwing_api::analysis::AnalysisPhase;
-use waxwing_e2e::waxwing_api::v1beta1::{Rollout, RolloutPhase, StepState};
+use waxwing_e2e::waxwing_api::v1beta1::{RolloutPhase, StepState};
 
 const WEB: &str = "app=web";
 
@@ -43,15 +43,6 @@ spec:
         {policy}: {settings}
 {extra}"
     )
-}
-
-fn progressing_reason(rollout: &Rollout) -> String {
-    rollout
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Progressing"))
-        .map(|c| c.reason.clone())
-        .unwrap_or_default()
 }
 
 async fn released(s: &Scenario) -> Result<()> {
@@ -123,11 +114,7 @@ async fn measurement_errors_abort_the_release_and_retry_runs_the_step_again() ->
     .await?;
     released(&s).await?;
 
-    let r = s
-        .wait_rollout("web", "the release aborted", |r| {
-            progressing_reason(r) == "Aborted"
-        })
-        .await?;
+    let r = s.wait_aborted("web").await?;
     let text = message(&r);
     ensure!(
         text.contains("the analysis of step(1/2) failed")

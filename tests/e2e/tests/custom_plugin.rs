@@ -9,7 +9,7 @@
 use anyhow::{Context, Result, ensure};
 use waxwing_e2e::kube::api::{Api, ApiResource, DynamicObject};
 use waxwing_e2e::kube::core::GroupVersionKind;
-use waxwing_e2e::plugins::add_plugin;
+use waxwing_e2e::plugins::{add_plugin, sha256};
 use waxwing_e2e::repo_root;
 use waxwing_e2e::rollout::{Scenario, deployment, phase, rollout};
 use waxwing_e2e::traffic::{SERVICE, routing, traffic_restored, wait_split};
@@ -34,24 +34,6 @@ fn wasm_path() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| repo_root().join("target/examples"))
         .join(format!("{PLUGIN}.wasm"))
-}
-
-async fn sha256(path: &std::path::Path) -> Result<String> {
-    let out = tokio::process::Command::new("sha256sum")
-        .arg(path)
-        .output()
-        .await?;
-    ensure!(
-        out.status.success(),
-        "sha256sum {}: {}",
-        path.display(),
-        out.status
-    );
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .context("no digest")?
-        .to_owned())
 }
 
 /// The JavaScript plugin's entry in the plugin ConfigMap.

@@ -8,55 +8,25 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use waxwing_e2e::cli::waxwing_output;
 use waxwing_e2e::k8s_openapi::api::core::v1::Event;
 use waxwing_e2e::k8s_openapi::jiff::Timestamp;
 use waxwing_e2e::kube::api::{Api, ListParams};
 use waxwing_e2e::metrics::MetricsEndpoint;
-use waxwing_e2e::plugins::{CONFIGMAP, SYSTEM, add_plugin, put_entry};
+use waxwing_e2e::plugins::{CONFIGMAP, SYSTEM, add_plugin, put_entry, ship};
 use waxwing_e2e::rollout::{Scenario, deployment, message, phase, rollout};
 use waxwing_e2e::waxwing_api::analysis::AnalysisPhase;
 use waxwing_e2e::waxwing_api::v1beta1::{RolloutPhase, StepState};
-use waxwing_e2e::{Check, apply_yaml, poll_until, repo_root};
+use waxwing_e2e::{Check, poll_until, repo_root};
 
 const WEB: &str = "app=web";
 
-/// Packages `target/examples/NAME.wasm` into part ConfigMaps, applies them and returns the
-/// component's sha256.
+/// Ships `target/examples/NAME.wasm` (`make examples`) as part ConfigMaps; its sha256.
 async fn shipped(name: &str) -> Result<String> {
-    let wasm = repo_root().join(format!("target/examples/{name}.wasm"));
-    ensure!(
-        wasm.exists(),
-        "{} is missing: run `make examples`",
-        wasm.display()
-    );
-    let wasm = wasm.display().to_string();
-    let packaged = waxwing_output(&[
-        "plugin",
-        "package",
-        "--name",
-        name,
-        "--namespace",
-        SYSTEM,
-        &wasm,
-    ])
-    .await?;
-    ensure!(
-        packaged.status.success(),
-        "waxwing plugin package: {}",
-        String::from_utf8_lossy(&packaged.stderr)
-    );
     let client = waxwing_e2e::connect().await?;
-    apply_yaml(&client, Some(SYSTEM), &String::from_utf8(packaged.stdout)?).await?;
-    let digest = tokio::process::Command::new("sha256sum")
-        .arg(&wasm)
-        .output()
-        .await?;
-    Ok(String::from_utf8(digest.stdout)?
-        .split_whitespace()
-        .next()
-        .context("no digest")?
-        .to_owned())
+    let wasm = repo_root().join(format!("target/examples/{name}.wasm"));
+    ship(&client, name, &wasm)
+        .await
+        .with_context(|| format!("shipping {name} (built by `make examples`)"))
 }
 
 /// The freeze-window entry, pinned to `sha256`, with one freeze `name` from `start` to `end`.

@@ -3,13 +3,12 @@
 //! measurement errors naming the limit that stopped them, their releases abort, and the
 //! controller and every other rollout keep working.
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use tokio::sync::OnceCell;
-use waxwing_e2e::cli::waxwing_output;
-use waxwing_e2e::plugins::{SYSTEM, add_plugin};
+use waxwing_e2e::plugins::{add_plugin, ship};
 use waxwing_e2e::rollout::{Scenario, deployment, message, phase, rollout};
-use waxwing_e2e::waxwing_api::v1beta1::{Rollout, RolloutPhase};
-use waxwing_e2e::{apply_yaml, connect, repo_root};
+use waxwing_e2e::waxwing_api::v1beta1::RolloutPhase;
+use waxwing_e2e::{connect, repo_root};
 
 const WEB: &str = "app=web";
 
@@ -54,33 +53,8 @@ async fn hostile_installed() -> Result<()> {
                 "building the hostile guest failed"
             );
             let wasm = target.join("wasm32-wasip2/plugin/waxwing_plugin_hostile.wasm");
-            let wasm = wasm.display().to_string();
-            let packaged = waxwing_output(&[
-                "plugin",
-                "package",
-                "--name",
-                "hostile",
-                "--namespace",
-                SYSTEM,
-                &wasm,
-            ])
-            .await?;
-            ensure!(
-                packaged.status.success(),
-                "waxwing plugin package: {}",
-                String::from_utf8_lossy(&packaged.stderr)
-            );
             let client = connect().await?;
-            apply_yaml(&client, Some(SYSTEM), &String::from_utf8(packaged.stdout)?).await?;
-            let digest = tokio::process::Command::new("sha256sum")
-                .arg(&wasm)
-                .output()
-                .await?;
-            let digest = String::from_utf8(digest.stdout)?
-                .split_whitespace()
-                .next()
-                .context("no digest")?
-                .to_owned();
+            let digest = ship(&client, "hostile", &wasm).await?;
             let entry = format!(
                 "  - name: hostile
     source: configMaps:hostile
@@ -130,24 +104,11 @@ spec:
     s.release("web", "v2", None).await
 }
 
-fn progressing_reason(rollout: &Rollout) -> String {
-    rollout
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Progressing"))
-        .map(|c| c.reason.clone())
-        .unwrap_or_default()
-}
-
 async fn aborts_naming(act: &str, limit: &str) -> Result<()> {
     hostile_installed().await?;
     let s = Scenario::new(&format!("hostile-{act}")).await?;
     released_with(&s, act).await?;
-    let r = s
-        .wait_rollout("web", "the release aborted", |r| {
-            progressing_reason(r) == "Aborted"
-        })
-        .await?;
+    let r = s.wait_aborted("web").await?;
     let text = message(&r);
     ensure!(
         text.contains("could not be measured 2 time(s) in a row") && text.contains(limit),

@@ -14,7 +14,7 @@ use waxwing_e2e::metrics::MetricsEndpoint;
 use waxwing_e2e::rollout::{Scenario, deployment, message, phase, rollout};
 use waxwing_e2e::traffic::{SERVICE, ingress, routing, traffic_restored};
 use waxwing_e2e::waxwing_api::analysis::AnalysisPhase;
-use waxwing_e2e::waxwing_api::v1beta1::{Rollout, RolloutPhase};
+use waxwing_e2e::waxwing_api::v1beta1::RolloutPhase;
 use waxwing_e2e::{Check, poll_until};
 
 const WEB: &str = "app=web";
@@ -73,15 +73,6 @@ spec:
 
 const CONDITIONS: &str =
     "      successCondition: result[0] < 0.1\n      failureCondition: result[0] >= 0.4\n";
-
-fn progressing_reason(rollout: &Rollout) -> String {
-    rollout
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Progressing"))
-        .map(|c| c.reason.clone())
-        .unwrap_or_default()
-}
 
 async fn released(s: &Scenario, template: &str) -> Result<()> {
     released_routing(s, template, false).await
@@ -151,11 +142,7 @@ async fn a_rising_error_rate_aborts_and_retry_completes_once_it_recovers() -> Re
     // Step 1 passes; the errors rise while step 2 releases its batch.
     s.wait_event("web", "AnalysisSucceeded").await?;
     endpoint.set_error_ratio(0.5);
-    let r = s
-        .wait_rollout("web", "the release aborted", |r| {
-            progressing_reason(r) == "Aborted"
-        })
-        .await?;
+    let r = s.wait_aborted("web").await?;
     let text = message(&r);
     ensure!(
         text.contains("the analysis of step(2/3) failed")
@@ -239,11 +226,7 @@ async fn an_unreachable_prometheus_aborts_after_the_tolerated_errors() -> Result
         &template("up", "prometheus-unreachable", CONDITIONS, limits),
     )
     .await?;
-    let r = s
-        .wait_rollout("web", "the release aborted", |r| {
-            progressing_reason(r) == "Aborted"
-        })
-        .await?;
+    let r = s.wait_aborted("web").await?;
     let text = message(&r);
     ensure!(
         text.contains("could not be measured 3 time(s) in a row")
