@@ -1,5 +1,5 @@
-//! What `waxwing get rollout` shows: a Rollout, its steps with the current one marked, the
-//! revisions and the pods with their batch labels. Built from the objects alone (a pure
+//! What `waxwing get rollout` shows: a Rollout, its steps with the current one marked, its
+//! routes and analysis, the revisions and the pods with their batch labels. Built from the objects alone (a pure
 //! function, tested without a cluster) and rendered as a tree or as JSON.
 
 use std::fmt::Write as _;
@@ -30,6 +30,9 @@ pub struct RolloutView {
     /// Each route and the Services it moves traffic between:
     /// `Ingress web (nginx): web -> web-canary`.
     pub routes: Vec<String>,
+    /// Each analysis run's metrics: `step-2 gates/errors  Running  2 measured, 0 failed,
+    /// 0 errors  last: result [0.01] ...`.
+    pub analysis: Vec<String>,
     pub stable_revision: String,
     pub canary_revision: String,
     pub pods: Vec<PodView>,
@@ -135,6 +138,31 @@ impl RolloutView {
                     )
                 })
                 .collect(),
+            analysis: status.map_or_else(Vec::new, |status| {
+                status
+                    .analysis_runs
+                    .iter()
+                    .flat_map(|run| {
+                        run.metrics.iter().map(move |metric| {
+                            let last = metric
+                                .measurements
+                                .last()
+                                .filter(|m| !m.message.is_empty())
+                                .map_or(String::new(), |m| format!("  last: {}", m.message));
+                            format!(
+                                "{} {}  {:?}  {} measured, {} failed, {} inconclusive, {} errors{last}",
+                                run.name,
+                                metric.name,
+                                metric.phase,
+                                metric.count,
+                                metric.failed,
+                                metric.inconclusive,
+                                metric.error
+                            )
+                        })
+                    })
+                    .collect()
+            }),
             stable_revision,
             canary_revision,
             pods,
@@ -185,6 +213,9 @@ impl RolloutView {
         }
         for route in &self.routes {
             let _ = writeln!(out, "├─ Route  {route}");
+        }
+        for metric in &self.analysis {
+            let _ = writeln!(out, "├─ Analysis  {metric}");
         }
         let _ = writeln!(out, "├─ Revisions");
         for (role, revision) in [
@@ -382,6 +413,29 @@ mod tests {
         assert!(text.contains("NotReady  batch 2  rollout-id r2"), "{text}");
         assert!(!text.contains('\x1b'), "colours without a terminal: {text}");
         assert!(view.render(true).contains('\x1b'));
+    }
+
+    #[test]
+    fn shows_each_metric_of_the_analysis_with_its_last_measurement() {
+        let mut rollout = rollout();
+        rollout.status.as_mut().unwrap().analysis_runs = serde_json::from_value(json!([{
+            "name": "step-2", "phase": "Running", "startedAt": "2026-11-27T01:00:00Z",
+            "metrics": [{
+                "name": "errors/ratio", "phase": "Running", "count": 2, "successful": 1,
+                "failed": 1, "inconclusive": 0, "error": 0, "consecutiveError": 0,
+                "measurements": [{"phase": "Failed", "measuredAt": "2026-11-27T01:00:10Z",
+                    "message": "result [0.3] meets failureCondition \"result[0] >= 0.2\""}]
+            }]
+        }]))
+        .unwrap();
+        let text = RolloutView::new(&rollout, &[]).render(false);
+        assert!(
+            text.contains(
+                "├─ Analysis  step-2 errors/ratio  Running  2 measured, 1 failed, 0 inconclusive, \
+                 0 errors  last: result [0.3] meets failureCondition \"result[0] >= 0.2\""
+            ),
+            "{text}"
+        );
     }
 
     #[test]
