@@ -883,7 +883,6 @@ impl Planner<'_> {
             return next;
         }
         let updated = substatus::updated_replicas(&self.status);
-        let revision = substatus::revision(&self.status).to_owned();
         let now = self.now;
         let routes_traffic = self.view.has_traffic_routings();
         let Some(common) = substatus::common_mut(&mut self.status) else {
@@ -967,17 +966,8 @@ impl Planner<'_> {
                 Next::Changed
             }
             StepState::StepUpgrade => {
-                let Some(size) = plan.batch_size(position, workload.replicas) else {
+                let Some(batch) = self.current_batch(plan) else {
                     return Next::Wait(None);
-                };
-                let batch = BatchPlan {
-                    batch_index: size_index(position),
-                    step_replicas: size.step_replicas,
-                    planned_replicas: size.planned_replicas,
-                    tolerated_failures: size.tolerated_failures,
-                    stable_revision: common.stable_revision.clone(),
-                    update_revision: revision,
-                    rollout_id: workload.rollout_id().map(str::to_owned),
                 };
                 self.status.message = Some(message::upgrading(index, steps));
                 Next::Work(

@@ -105,30 +105,29 @@ fn batch_context(rollout: &Rollout, batch: &BatchPlan, style: ReleaseStyle) -> B
 }
 
 /// `abort` until it asks for nothing more.
-async fn abort(mut env: Env<'_>, batch: &BatchPlan) -> Result<WorkOutcome, Error> {
+async fn abort(env: Env<'_>, batch: &BatchPlan) -> Result<WorkOutcome, Error> {
     let style = match style(env.rollout) {
         Ok(style) => style,
         Err(failed) => return Ok(failed),
     };
     let ctx = batch_context(env.rollout, batch, style);
-    let snapshot = env.snapshot.take();
-    let outcome = until_no_changes(&env, snapshot, Ask::Abort(&ctx)).await?;
-    Ok(match outcome {
-        Rounds::Converged(_) => WorkOutcome::Done,
-        Rounds::NotYet(pending) => pending,
-    })
+    until_done(env, Ask::Abort(&ctx)).await
 }
 
 /// `finalize` until it asks for nothing more.
-async fn finalize(mut env: Env<'_>) -> Result<WorkOutcome, Error> {
+async fn finalize(env: Env<'_>) -> Result<WorkOutcome, Error> {
     let style = match style(env.rollout) {
         Ok(style) => style,
         Err(failed) => return Ok(failed),
     };
     let ctx = finalize_context(env.rollout, env.observation, style);
+    until_done(env, Ask::Finalize(&ctx)).await
+}
+
+/// [`until_no_changes`] for work that is done when the plugin asks for nothing more.
+async fn until_done(mut env: Env<'_>, ask: Ask<'_>) -> Result<WorkOutcome, Error> {
     let snapshot = env.snapshot.take();
-    let outcome = until_no_changes(&env, snapshot, Ask::Finalize(&ctx)).await?;
-    Ok(match outcome {
+    Ok(match until_no_changes(&env, snapshot, ask).await? {
         Rounds::Converged(_) => WorkOutcome::Done,
         Rounds::NotYet(pending) => pending,
     })
