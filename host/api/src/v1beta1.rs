@@ -18,7 +18,7 @@ pub use spec::{
     RolloutPause, RolloutSpec, RolloutStrategy,
 };
 pub use status::{
-    BlueGreenStatus, CanaryStatus, CommonStatus, ConditionStatus, FinalisingStepType,
+    AbortRequest, BlueGreenStatus, CanaryStatus, CommonStatus, ConditionStatus, FinalisingStepType,
     RolloutCondition, RolloutPhase, RolloutStatus, StepState, condition,
 };
 pub use style::RollingStyle;

@@ -448,9 +448,11 @@ fn alpha_rollout() -> impl Strategy<Value = v1alpha1::Rollout> {
                 v1beta1::FinalisingStepType::RestoreStableService,
                 v1beta1::FinalisingStepType::End,
             ])),
+            prop::option::of("[a-z ]{0,8}"),
         )
-            .prop_map(|(index, finalising_step)| v1alpha1::RolloutStatus {
+            .prop_map(|(index, finalising_step, abort)| v1alpha1::RolloutStatus {
                 observed_generation: 2,
+                abort_request: abort.map(|reason| v1beta1::AbortRequest { reason }),
                 phase: Some(v1beta1::RolloutPhase::Progressing),
                 canary_status: Some(v1alpha1::CanaryStatus {
                     current_step_index: index,

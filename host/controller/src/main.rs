@@ -1,5 +1,6 @@
 //! `waxwing`: the controller binary and its tools.
 
+mod abort;
 mod check;
 mod controller;
 mod health;
@@ -51,6 +52,10 @@ enum Command {
     /// Approve a Rollout waiting at a manual pause, so it enters its next step (what
     /// `kubectl-kruise rollout approve` does).
     Approve(ops::Target),
+    /// Abort the release in progress: traffic goes back to the stable revision and the new
+    /// revision is taken out of service, as when an analysis fails; the release then waits for
+    /// `retry`, `approve` or `undo`.
+    Abort(abort::AbortArgs),
     /// Retry the current step of a release a policy aborted: its batch is released again and
     /// its analysis starts afresh (the same as setting nextStepIndex to the current step).
     Retry(ops::Target),
@@ -149,6 +154,7 @@ fn main() -> ExitCode {
         }) => check::run(&file, world.into(), fixtures.as_deref()),
         Command::Plugin(PluginCommand::Package(args)) => plugin_package::run(args),
         Command::Approve(args) => ops::approve(args),
+        Command::Abort(args) => abort::abort(args),
         Command::Retry(args) => ops::retry(args),
         Command::Get(args) => ops::get(args),
         Command::List(args) => ops::list(args),

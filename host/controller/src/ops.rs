@@ -11,7 +11,7 @@ use kube::core::GroupVersionKind;
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 use waxwing_api::analysis::AnalysisPhase;
-use waxwing_api::v1beta1::condition::{PROGRESSING, SUCCEEDED};
+use waxwing_api::v1beta1::condition::SUCCEEDED;
 use waxwing_api::v1beta1::{ConditionStatus, Rollout, RolloutPhase, StepState};
 
 use crate::view::{self, RolloutView};
@@ -19,40 +19,53 @@ use crate::view::{self, RolloutView};
 /// `waxwing approve`: the status patch `currentStepState: StepPaused -> StepReady`, exactly
 /// what `kubectl-kruise rollout approve` sends, refused unless the Rollout waits at a pause.
 pub fn approve(args: Target) -> anyhow::Result<ExitCode> {
-    tokio::runtime::Runtime::new()?.block_on(patch_status(args, "approved", approval))
+    step_command(args, "approved", approval)
 }
 
 /// `waxwing retry`: an aborted release runs its current step again, from its batch, with a
 /// fresh analysis.
 pub fn retry(args: Target) -> anyhow::Result<ExitCode> {
-    tokio::runtime::Runtime::new()?.block_on(patch_status(args, "retried", retrial))
+    step_command(args, "retried", retrial)
 }
 
-/// Patches the Rollout's status with what `patch_for` asks for, which carries the
-/// resourceVersion read, so a state the reader did not see is never changed.
-async fn patch_status(
+/// Patches the status as `patch_for` asks and says which step goes on.
+fn step_command(
     args: Target,
     done: &str,
     patch_for: fn(&Rollout) -> Result<(Value, String), String>,
 ) -> anyhow::Result<ExitCode> {
-    let client = client().await?;
-    let namespace = namespace_of(&client, args.namespace);
-    let api: Api<Rollout> = Api::namespaced(client, &namespace);
-    let name = &args.rollout;
-    let rollout = read(&api, &namespace, name).await?;
-    let (patch, step) = patch_for(&rollout).map_err(|refusal| anyhow!(refusal))?;
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let client = client().await?;
+        let namespace = namespace_of(&client, args.namespace);
+        let api: Api<Rollout> = Api::namespaced(client, &namespace);
+        let name = &args.rollout;
+        let (_, step) = patch_status(&api, &namespace, name, patch_for).await?;
+        println!("rollout {namespace}/{name} {done}: {step} goes on");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Reads the Rollout and patches its status with what `patch_for` asks for (or fails with its
+/// refusal). The patch carries the resourceVersion read, so a state the reader did not see is
+/// never changed. Returns the patched Rollout and what `patch_for` said beside the patch.
+pub(crate) async fn patch_status<T>(
+    api: &Api<Rollout>,
+    namespace: &str,
+    name: &str,
+    patch_for: impl FnOnce(&Rollout) -> Result<(Value, T), String>,
+) -> anyhow::Result<(Rollout, T)> {
+    let rollout = read(api, namespace, name).await?;
+    let (patch, said) = patch_for(&rollout).map_err(|refusal| anyhow!(refusal))?;
     match api
         .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
     {
-        Ok(_) => {}
+        Ok(patched) => Ok((patched, said)),
         Err(kube::Error::Api(status)) if status.is_conflict() => bail!(
             "rollout {namespace}/{name} changed meanwhile; look at it again and run the command again"
         ),
-        Err(e) => return Err(e).context(format!("cannot patch rollout {namespace}/{name}")),
+        Err(e) => Err(e).context(format!("cannot patch rollout {namespace}/{name}")),
     }
-    println!("rollout {namespace}/{name} {done}: {step} goes on");
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The status patch that retries the current step of an aborted release, and the step, or
@@ -64,9 +77,7 @@ pub fn retrial(rollout: &Rollout) -> Result<(Value, String), String> {
         rollout.name_any()
     );
     let status = rollout.status.as_ref();
-    let aborted = status
-        .and_then(|status| status.conditions.iter().find(|c| c.type_ == PROGRESSING))
-        .is_some_and(|c| c.reason == waxwing_machine::ABORTED);
+    let aborted = status.is_some_and(waxwing_machine::is_aborted);
     let (field, common) = match status.map(|s| (&s.canary_status, &s.blue_green_status)) {
         Some((Some(canary), _)) if aborted => ("canaryStatus", &canary.common),
         Some((None, Some(blue_green))) if aborted => ("blueGreenStatus", &blue_green.common),
@@ -362,7 +373,7 @@ fn outcome(rollout: &Rollout, workload_generation: Option<i64>) -> Outcome {
         common.is_some_and(|c| Some(c.observed_workload_generation) == workload_generation);
     let condition = |kind: &str| status.and_then(|s| s.conditions.iter().find(|c| c.type_ == kind));
     let message = status.and_then(|s| s.message.clone()).unwrap_or_default();
-    let aborted = condition(PROGRESSING).is_some_and(|c| c.reason == waxwing_machine::ABORTED);
+    let aborted = status.is_some_and(waxwing_machine::is_aborted);
     let succeeded = condition(SUCCEEDED).map(|c| c.status);
     match status.and_then(|s| s.phase) {
         Some(RolloutPhase::Disabled | RolloutPhase::Disabling) => {

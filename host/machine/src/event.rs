@@ -75,8 +75,10 @@ pub enum EventReason {
     RolloutRestarted,
     /// The workload went back to the stable revision; the release is cancelled.
     RolloutRolledBack,
-    /// A policy stopped the release and traffic goes back to stable.
+    /// A policy or a person stopped the release and traffic goes back to stable.
     RolloutAborted,
+    /// A person's abort request found no release it could abort, and was dropped.
+    AbortRefused,
     /// Every step is done and the workload is handed back on the new revision.
     RolloutCompleted,
     /// A cancelled release finished handing the workload back.
@@ -117,6 +119,7 @@ impl EventReason {
             Self::RolloutRestarted => "RolloutRestarted",
             Self::RolloutRolledBack => "RolloutRolledBack",
             Self::RolloutAborted => "RolloutAborted",
+            Self::AbortRefused => "AbortRefused",
             Self::RolloutCompleted => "RolloutCompleted",
             Self::RolloutCancelled => "RolloutCancelled",
             Self::RolloutDisabled => "RolloutDisabled",

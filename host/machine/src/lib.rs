@@ -81,8 +81,11 @@
 //!   their starting step until the release ends; only their failure matters.
 //! - An abort sends traffic back to stable, then takes the new revision out of service
 //!   ([`Work::AbortWorkload`]) and holds the release for a person: approving goes on with the
-//!   next step, `nextStepIndex` set to the current step retries it from its batch.
+//!   next step, `nextStepIndex` set to the current step retries it from its batch. A person
+//!   aborts through `status.abortRequest` (see [`abort_refusal`]); the machine takes the
+//!   request away as it acts on it, so a retried release is not aborted again.
 
+mod abort;
 mod advance;
 mod analysis;
 mod conditions;
@@ -98,6 +101,7 @@ mod substatus;
 mod transitions;
 mod work;
 
+pub use abort::{abort_refusal, is_aborted};
 pub use advance::{Transition, advance};
 pub use analysis::{
     BACKGROUND, BackgroundSpec, MeasurePlan, MeasurementOutcome, MeasurementResult, MetricSpec,

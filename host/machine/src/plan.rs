@@ -14,6 +14,7 @@ use waxwing_api::v1beta1::{
     StepState,
 };
 
+use crate::abort;
 use crate::analysis::{self, MeasurePlan, MetricSpec, ResolvedAnalysis};
 use crate::conditions::{self, ABORTED, message};
 use crate::error::{MachineError, SpecError};
@@ -198,6 +199,10 @@ impl Planner<'_> {
     }
 
     fn next(&mut self) -> Next {
+        if let Some(request) = self.status.abort_request.take() {
+            self.abort_requested(&request.reason);
+            return Next::Changed;
+        }
         if self.deleting {
             return self.terminating();
         }
@@ -856,6 +861,23 @@ impl Planner<'_> {
         }
         self.status.message = Some(text);
         Next::Wait(Some(ANALYSIS_RECHECK))
+    }
+
+    /// A person asked to abort (`status.abortRequest`, already taken from the status): the
+    /// release in progress is aborted as a failed analysis aborts it; anything else drops the
+    /// request and says why.
+    fn abort_requested(&mut self, reason: &str) {
+        let reason = abort::requested(reason);
+        if let Some(why) = abort::abort_refusal(&self.status, self.spec.disabled, self.deleting) {
+            self.events.push(Event::warning(
+                EventReason::AbortRefused,
+                format!("the Rollout cannot be aborted: {why}; the request ({reason}) is dropped"),
+            ));
+            return;
+        }
+        if let Some(index) = substatus::common(&self.status).map(|c| c.current_step_index) {
+            self.abort(index, self.view.step_count(), &reason);
+        }
     }
 
     fn abort(&mut self, index: i32, steps: usize, reason: &str) {

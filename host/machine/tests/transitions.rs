@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use common::*;
 use waxwing_api::v1beta1::condition::{SUCCEEDED, progressing as reasons};
-use waxwing_api::v1beta1::{ConditionStatus, FinalisingStepType, RolloutPhase, StepState};
+use waxwing_api::v1beta1::{
+    AbortRequest, ConditionStatus, FinalisingStepType, RolloutPhase, StepState,
+};
 use waxwing_machine::{
     ABORTED, BackgroundSpec, BatchProgress, Decision, EventReason, FinaliseReason, IntOrPercent,
-    MachineError, MeasurementOutcome, MetricSpec, ResolvedAnalysis, Work, WorkOutcome, advance,
-    plan,
+    MachineError, MeasurementOutcome, MetricSpec, ResolvedAnalysis, Work, WorkOutcome,
+    abort_refusal, advance, plan,
 };
 
 fn ready(plan: &waxwing_machine::Plan) -> WorkOutcome {
@@ -1080,5 +1082,95 @@ fn a_failing_background_analysis_aborts_whatever_the_step() {
         ),
         "{:?}",
         transition.status.message
+    );
+}
+
+#[test]
+fn a_persons_abort_request_aborts_the_step_once() {
+    let mut world = World::new(
+        canary_rollout(
+            vec![step("1").traffic("10%"), step("100%")],
+            vec![routing(0)],
+        ),
+        workload(4),
+    );
+    world.start_release("v2");
+    world.reconcile(done);
+    world.reconcile(ready);
+    world.reconcile(done);
+    world.reconcile(decide(Decision::Pause {
+        reason: String::new(),
+    }));
+    assert_eq!(world.step(), (1, StepState::StepPaused));
+
+    world.rollout.status.as_mut().unwrap().abort_request = Some(AbortRequest {
+        reason: "p99 latency doubled".to_owned(),
+    });
+    let (plan, transition) = world.reconcile(done);
+    assert_eq!(plan.work, Work::RestoreTraffic);
+    assert_eq!(
+        reasons_of(&transition),
+        [EventReason::RolloutAborted, EventReason::TrafficRestored]
+    );
+    assert_eq!(world.progressing_reason(), Some(ABORTED));
+    assert!(
+        transition.status.message.as_deref().unwrap().starts_with(
+            "Rollout is aborted in step(1/2): a person asked to abort it: p99 latency doubled."
+        ),
+        "{:?}",
+        transition.status.message
+    );
+    assert_eq!(world.status().abort_request, None, "the request is taken");
+    let (plan, _) = world.reconcile(done);
+    assert!(
+        matches!(plan.work, Work::AbortWorkload(_)),
+        "{:?}",
+        plan.work
+    );
+
+    // A retry runs the step again and is not aborted a second time.
+    world.common_mut().next_step_index = 1;
+    let (plan, transition) = world.reconcile(done);
+    assert_eq!(reasons_of(&transition)[0], EventReason::RolloutResumed);
+    assert_eq!(plan.work, Work::PrepareTraffic { step_index: 1 });
+    assert_eq!(world.step(), (1, StepState::StepUpgrade));
+    assert_eq!(world.progressing_reason(), Some(reasons::IN_ROLLING));
+}
+
+#[test]
+fn an_abort_request_without_a_release_to_abort_is_dropped_with_the_reason() {
+    let mut world = two_steps();
+    world.settle();
+    let before = world.status().clone();
+    world.rollout.status.as_mut().unwrap().abort_request = Some(AbortRequest::default());
+    let (_, transition) = world.reconcile(done);
+    assert_eq!(reasons_of(&transition), [EventReason::AbortRefused]);
+    assert_eq!(
+        transition.events[0].message,
+        "the Rollout cannot be aborted: it has no release in progress; the request (a person \
+         asked to abort it) is dropped"
+    );
+    assert_eq!(world.status(), &before, "nothing else changed");
+}
+
+#[test]
+fn abort_refusals_name_the_state() {
+    let mut world = two_steps();
+    world.settle();
+    update_to(world.workload.as_mut().unwrap(), "v2");
+    world.settle();
+    let starting = world.status().clone();
+    assert_eq!(
+        abort_refusal(&starting, false, false),
+        Some("its release is starting; abort it once its first step runs")
+    );
+    world.tick(3);
+    world.settle();
+    let running = world.status().clone();
+    assert_eq!(abort_refusal(&running, false, false), None);
+    assert_eq!(abort_refusal(&running, true, false), Some("it is disabled"));
+    assert_eq!(
+        abort_refusal(&running, false, true),
+        Some("it is being deleted")
     );
 }

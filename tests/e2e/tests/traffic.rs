@@ -1,7 +1,7 @@
 //! Traffic routing end to end against the local cluster and the controller `make up` runs:
 //! the canary and stable Services, an nginx Ingress and a Gateway API HTTPRoute moved step by
-//! step, A/B matches, traffic restored before the workload on rollback, continuous release,
-//! deletion and disable, and bad routes refused before anything changes.
+//! step, A/B matches, traffic restored before the workload on rollback and on a person's abort,
+//! continuous release, deletion and disable, and bad routes refused before anything changes.
 //!
 //! No proxy runs in the test cluster: the scenarios check what every Service selects and what
 //! every route says, which is what a proxy would act on.
@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use waxwing_e2e::cli::waxwing;
+use waxwing_e2e::cli::{waxwing, waxwing_output};
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
 use waxwing_e2e::rollout::{CLONESET, Scenario, common, message};
 use waxwing_e2e::traffic::{
@@ -248,6 +248,56 @@ async fn rollback_restores_traffic_before_the_workload() -> Result<()> {
             && position("TrafficRestored").is_some(),
         "events out of order: {reasons:?}"
     );
+    s.ns.cleanup().await
+}
+
+/// A person aborts at 20% (`waxwing abort`): traffic goes back to stable and the canary
+/// Deployment to zero pods, the reason in the status; `waxwing status` reports the failure, a
+/// second abort is refused, and `waxwing retry` routes 20% to the new pods again.
+#[tokio::test]
+async fn a_persons_abort_restores_traffic_and_retry_goes_on() -> Result<()> {
+    let s = at_the_first_step("traffic-abort").await?;
+    let ns = s.ns.name();
+    let said = waxwing(&["abort", "web", "-n", ns, "--reason", "p99 latency doubled"]).await?;
+    ensure!(said.contains("web aborted"), "waxwing abort said: {said}");
+    let r = s.wait_aborted("web").await?;
+    ensure!(
+        message(&r).contains("step(1/2): a person asked to abort it: p99 latency doubled"),
+        "message: {}",
+        message(&r)
+    );
+    ensure!(
+        r.status.as_ref().is_some_and(|s| s.abort_request.is_none()),
+        "the request is left in the status"
+    );
+    // The canary pods go only after the routes are restored.
+    s.wait_pods(WEB, &[("v1", 3)]).await?;
+    traffic_restored(&s).await?;
+    let canary = s.ns.api::<Deployment>().get("web-canary").await?;
+    ensure!(
+        canary.spec.and_then(|spec| spec.replicas) == Some(0),
+        "the canary Deployment is not scaled to zero"
+    );
+    s.wait_event("web", "RolloutAborted").await?;
+
+    let out = waxwing_output(&["status", "web", "-n", ns]).await?;
+    ensure!(
+        out.status.code() == Some(1),
+        "waxwing status of an aborted release: {}",
+        out.status
+    );
+    let refused = waxwing(&["abort", "web", "-n", ns])
+        .await
+        .expect_err("an aborted release cannot be aborted again");
+    ensure!(
+        refused.to_string().contains("is already aborted"),
+        "{refused:#}"
+    );
+
+    waxwing(&["retry", "web", "-n", ns]).await?;
+    s.wait_step("web", 1, StepState::StepPaused).await?;
+    wait_canary_ingress(&s, "20%").await?;
+    s.wait_pods(WEB, &[("v1", 3), ("v2", 1)]).await?;
     s.ns.cleanup().await
 }
 

@@ -26,6 +26,7 @@ pub(super) fn to_v1beta1(status: &v1alpha1::RolloutStatus) -> v1beta1::RolloutSt
         current_step_index,
         current_step_state,
         analysis_runs: status.analysis_runs.clone(),
+        abort_request: status.abort_request.clone(),
     }
 }
 
@@ -59,6 +60,7 @@ pub(super) fn to_v1alpha1(status: &v1beta1::RolloutStatus) -> v1alpha1::RolloutS
         phase: status.phase,
         message: status.message.clone(),
         analysis_runs: status.analysis_runs.clone(),
+        abort_request: status.abort_request.clone(),
     }
 }
 

@@ -11,8 +11,8 @@ use super::traffic::TrafficRoutingStrategy;
 use crate::go_json::{empty_is_none, empty_or, is_false, is_zero_i64};
 use crate::v1beta1::spec::{FAILURE_THRESHOLD_PERCENT, STEP_REPLICAS_PERCENT};
 use crate::v1beta1::{
-    FinalisingStepType, PatchPodTemplateMetadata, RolloutCondition, RolloutPause, RolloutPhase,
-    StepState, TrafficRoutingRef,
+    AbortRequest, FinalisingStepType, PatchPodTemplateMetadata, RolloutCondition, RolloutPause,
+    RolloutPhase, StepState, TrafficRoutingRef,
 };
 
 /// What a v1alpha1 Rollout releases and how.
@@ -168,6 +168,9 @@ pub struct RolloutStatus {
     /// Waxwing's analysis runs, as in v1beta1.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub analysis_runs: Vec<AnalysisRunStatus>,
+    /// A person's request to abort the release, as in v1beta1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort_request: Option<AbortRequest>,
 }
 
 /// Status of a v1alpha1 canary release: v1beta1's `CommonStatus` and `CanaryStatus` in one.

@@ -44,6 +44,20 @@ pub struct RolloutStatus {
     /// their latest measurements. Waxwing's own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub analysis_runs: Vec<AnalysisRunStatus>,
+    /// A person's request to abort the release in progress (`waxwing abort`, or this field
+    /// patched through the status subresource). The controller takes it away when it acts on
+    /// it, so a retried release is not aborted again. Waxwing's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort_request: Option<AbortRequest>,
+}
+
+/// What `status.abortRequest` asks for.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AbortRequest {
+    /// Why, for the Rollout's message and the RolloutAborted event.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 /// Progress fields shared by the canary and the blue-green status.
