@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use serde_json::json;
-use waxwing_e2e::cli::{waxwing, waxwing_bin, waxwing_output};
+use waxwing_e2e::cli::{kubectl_waxwing, waxwing, waxwing_bin, waxwing_output};
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
 use waxwing_e2e::k8s_openapi::api::coordination::v1::Lease;
 use waxwing_e2e::kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams};
@@ -628,6 +628,11 @@ async fn the_command_line_shows_pauses_and_follows_a_release() -> Result<()> {
     });
     ensure!(json["currentStep"] == 1 && canary_pods == 2, "{json:#}");
 
+    // `kubectl waxwing get rollout --watch` follows the release live from here.
+    let watch = kubectl_waxwing(&["get", "rollout", "web", "-n", &ns, "--watch"])?;
+    let paused = "▶ 1  replicas 40%  pause manual  StepPaused";
+    watch.wait_for(paused).await?;
+
     // Paused: an approval is kept but nothing moves until resumed.
     waxwing(&["pause", "web", "-n", &ns]).await?;
     s.approve("web").await?;
@@ -645,6 +650,16 @@ async fn the_command_line_shows_pauses_and_follows_a_release() -> Result<()> {
         String::from_utf8_lossy(&out.stderr)
     );
     s.wait_pods(WEB, &[("v2", 5)]).await?;
+    let healthy = format!("Rollout {ns}/web  Healthy");
+    watch.wait_for(&healthy).await?;
+    let shown = watch.stop().await?;
+    let at = |text: &str| shown.find(text);
+    let paused = at(paused);
+    ensure!(
+        paused.is_some() && paused < at("✔ 1  replicas 40%") && paused < at(&healthy),
+        "the watch did not redraw from step 1 paused to the release done:\n{shown}"
+    );
+    ensure!(!shown.contains('\x1b'), "colours in a pipe: {shown}");
 
     // A rollback ends the next release: status --watch says so with a non-zero exit.
     s.release("web", "v3", Some("r3")).await?;
