@@ -279,6 +279,17 @@ impl Planner<'_> {
         let Some(workload) = self.workload else {
             return Next::Wait(None);
         };
+        let succeeded = conditions::get(&self.status, SUCCEEDED)
+            .is_some_and(|condition| condition.status == ConditionStatus::True);
+        if let Some(common) = substatus::common_mut(&mut self.status)
+            && succeeded
+            && common.current_step_state == StepState::StepReady
+        {
+            // An approval sent without a resourceVersion (kubectl-kruise's status patch) that
+            // landed just after the release completed: the release stays completed.
+            common.current_step_state = StepState::Completed;
+            return Next::Changed;
+        }
         if self.release_requested(workload) {
             self.status.phase = Some(RolloutPhase::Progressing);
             self.changes().progressing(

@@ -348,6 +348,17 @@ fn success_restores_traffic_before_handing_the_workload_back() {
     let (plan, transition) = world.reconcile(done);
     assert_eq!(plan.work, Work::None);
     assert_eq!(transition.status.phase, Some(RolloutPhase::Healthy));
+
+    // A late kubectl-kruise approval (a status patch without resourceVersion) does not make
+    // the completed release look like a step in progress.
+    world.approve();
+    let (plan, _) = world.reconcile(done);
+    assert_eq!(plan.work, Work::None);
+    assert_eq!(world.step(), (2, StepState::Completed));
+    assert_eq!(
+        world.status().current_step_state,
+        Some(StepState::Completed)
+    );
 }
 
 #[test]

@@ -601,7 +601,8 @@ async fn a_killed_controller_resumes_where_it_was() -> Result<()> {
     s.ns.cleanup().await
 }
 
-/// The command line a person or a pipeline uses: get (tree and JSON), pause, resume, status.
+/// The command line a person or a pipeline uses: get (tree, JSON, and `kubectl waxwing ...
+/// --watch` redrawing live), pause, resume, status.
 #[tokio::test]
 async fn the_command_line_shows_pauses_and_follows_a_release() -> Result<()> {
     let s = Scenario::new("cli").await?;
