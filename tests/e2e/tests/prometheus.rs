@@ -2,8 +2,9 @@
 //! Prometheus, which scrapes a metrics endpoint whose error ratio each test sets
 //! (`waxwing_e2e::metrics`): a healthy canary completes, a rising error rate aborts the release
 //! (traffic back on stable through an nginx Ingress, the failing value in the status) and
-//! `waxwing retry` completes it once the errors are gone, a result between the conditions waits for approval, and an unreachable Prometheus
-//! aborts after the tolerated errors in a row.
+//! `waxwing retry` completes it once the errors are gone, a result between the conditions waits
+//! for approval, an unreachable Prometheus aborts after the tolerated errors in a row, and a
+//! background analysis aborts a release while its step waits for a person.
 
 use std::time::Duration;
 
@@ -13,8 +14,8 @@ use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
 use waxwing_e2e::metrics::MetricsEndpoint;
 use waxwing_e2e::rollout::{Scenario, deployment, message, phase, rollout};
 use waxwing_e2e::traffic::{SERVICE, ingress, routing, traffic_restored};
-use waxwing_e2e::waxwing_api::analysis::AnalysisPhase;
-use waxwing_e2e::waxwing_api::v1beta1::RolloutPhase;
+use waxwing_e2e::waxwing_api::analysis::{AnalysisPhase, MetricStatus};
+use waxwing_e2e::waxwing_api::v1beta1::{Rollout, RolloutPhase, StepState};
 use waxwing_e2e::{Check, poll_until};
 
 const WEB: &str = "app=web";
@@ -234,4 +235,84 @@ async fn an_unreachable_prometheus_aborts_after_the_tolerated_errors() -> Result
         "message: {text}"
     );
     s.ns.cleanup().await
+}
+
+/// Background analysis (`strategy.canary.analysis` from step 2): nothing is measured at step
+/// 1; from step 2 on the error ratio is measured while the step waits for a person, and when it
+/// rises the release aborts though no step is being analysed.
+#[tokio::test]
+async fn a_background_analysis_aborts_a_step_waiting_for_a_person() -> Result<()> {
+    let s = Scenario::new("prom-background").await?;
+    let endpoint = MetricsEndpoint::start(s.ns.name()).await?;
+    endpoint.wait_scraped(0.0).await?;
+    // While the rate climbs, a measurement may land between the conditions: tolerated.
+    let limits = "      inconclusiveLimit: 100\n";
+    s.apply(&template(
+        &endpoint.error_ratio_query(),
+        "prometheus",
+        CONDITIONS,
+        limits,
+    ))
+    .await?;
+    s.apply(&deployment("web", 3, "v1")).await?;
+    let steps = "        - replicas: 1\n          pause: {}\n        - replicas: 2\n          pause: {}\n        - replicas: 100%\n";
+    let analysis = "      analysis:\n        templates:\n          - templateName: errors\n        startingStep: 2\n      steps:\n";
+    s.apply(&rollout("web", true, steps).replace("      steps:\n", analysis))
+        .await?;
+    s.wait_rollout("web", "phase Healthy", |r| {
+        phase(r) == Some(RolloutPhase::Healthy)
+    })
+    .await?;
+    s.release("web", "v2", Some("r2")).await?;
+
+    s.wait_step("web", 1, StepState::StepPaused).await?;
+    // Long enough for a background run to have started had it been due.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let r = s.wait_step("web", 1, StepState::StepPaused).await?;
+    ensure!(
+        r.status
+            .as_ref()
+            .is_some_and(|s| s.analysis_runs.is_empty()),
+        "measured before the starting step: {:?}",
+        r.status.map(|s| s.analysis_runs)
+    );
+
+    s.approve("web").await?;
+    s.wait_step("web", 2, StepState::StepPaused).await?;
+    s.wait_rollout(
+        "web",
+        "three background measurements, all successful",
+        |r| {
+            background(r).is_some_and(|m| {
+                m.phase == AnalysisPhase::Running && m.successful >= 3 && m.failed == 0
+            })
+        },
+    )
+    .await?;
+
+    endpoint.set_error_ratio(0.6);
+    let r = s.wait_aborted("web").await?;
+    let text = message(&r);
+    ensure!(
+        text.contains("step(2/3): the background analysis failed")
+            && text.contains("meets failureCondition"),
+        "message: {text}"
+    );
+    ensure!(
+        background(&r).is_some_and(|m| m.phase == AnalysisPhase::Failed),
+        "background metric: {:?}",
+        background(&r)
+    );
+    // The canary Deployment is taken out of service.
+    s.wait_pods(WEB, &[("v1", 3)]).await?;
+    s.ns.cleanup().await
+}
+
+/// The background run's one metric.
+fn background(r: &Rollout) -> Option<&MetricStatus> {
+    let runs = &r.status.as_ref()?.analysis_runs;
+    runs.iter()
+        .find(|run| run.name == "background")?
+        .metrics
+        .first()
 }
