@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::spec::{CanaryStep, Rollout, RolloutStrategy};
 use super::status::{CommonStatus, RolloutStatus};
 use super::traffic::TrafficRoutingRef;
+use crate::analysis::BackgroundAnalysis;
 
 /// The way new pods are brought in.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,6 +68,25 @@ impl RolloutStrategy {
             (None, Some(canary)) => &canary.steps,
             (None, None) => &[],
         }
+    }
+
+    /// The background analysis of the strategy in use (Waxwing's own).
+    pub fn analysis(&self) -> Option<&BackgroundAnalysis> {
+        match (&self.blue_green, &self.canary) {
+            (Some(blue_green), _) => blue_green.analysis.as_ref(),
+            (None, Some(canary)) => canary.analysis.as_ref(),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether a step's analysis or the background analysis names AnalysisTemplate `name`.
+    pub fn names_template(&self, name: &str) -> bool {
+        let background = self.analysis().map(|background| &background.analysis);
+        self.steps()
+            .iter()
+            .filter_map(|step| step.analysis.as_ref())
+            .chain(background)
+            .any(|analysis| analysis.templates.iter().any(|t| t.template_name == name))
     }
 
     /// The traffic routings of the strategy in use.

@@ -1,10 +1,11 @@
-//! Resolving a Rollout's analysis: its AnalysisTemplates read, their args filled in, each
-//! metric turned into the machine's [`MetricSpec`].
+//! Resolving a Rollout's analysis: its AnalysisTemplates looked up in the controller's cache
+//! of them, their args filled in, each metric turned into the machine's [`MetricSpec`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use kube::{Api, Client};
+use futures::FutureExt as _;
+use kube::runtime::reflector::{ObjectRef, Store};
 use serde_json::{Map, Value};
 use waxwing_api::analysis::{AnalysisTemplate, Metric, RolloutAnalysis};
 use waxwing_api::v1beta1::Rollout;
@@ -15,19 +16,18 @@ const DEFAULT_CONSECUTIVE_ERROR_LIMIT: u32 = 4;
 
 /// The analysis of the status's current step and the background analysis. `args` are the
 /// values the controller provides (namespace, rollout, revisions...).
-pub async fn resolve(
-    client: &Client,
+pub fn resolve(
+    templates: &Store<AnalysisTemplate>,
     rollout: &Rollout,
     args: &[(String, String)],
 ) -> ResolvedAnalysis {
     let namespace = rollout.metadata.namespace.as_deref().unwrap_or_default();
-    let api: Api<AnalysisTemplate> = Api::namespaced(client.clone(), namespace);
-    let strategy = &rollout.spec.strategy;
-    let (steps, background) = match (&strategy.canary, &strategy.blue_green) {
-        (Some(canary), _) => (&canary.steps, canary.analysis.as_ref()),
-        (None, Some(blue_green)) => (&blue_green.steps, blue_green.analysis.as_ref()),
-        (None, None) => return ResolvedAnalysis::default(),
+    let lookup = Lookup {
+        templates,
+        namespace,
     };
+    let strategy = &rollout.spec.strategy;
+    let (steps, background) = (strategy.steps(), strategy.analysis());
     let current = rollout
         .status
         .as_ref()
@@ -40,7 +40,7 @@ pub async fn resolve(
     if let Some(analysis) = step {
         resolved
             .steps
-            .insert(current, metrics(&api, analysis, args, Some(1)).await);
+            .insert(current, metrics(&lookup, analysis, args, Some(1)));
     }
     if let Some(background) = background {
         resolved.background = Some(BackgroundSpec {
@@ -48,15 +48,36 @@ pub async fn resolve(
                 .starting_step
                 .and_then(|step| u32::try_from(step).ok())
                 .unwrap_or(1),
-            metrics: metrics(&api, &background.analysis, args, None).await,
+            metrics: metrics(&lookup, &background.analysis, args, None),
         });
     }
     resolved
 }
 
+/// The templates of one namespace, from the cache.
+struct Lookup<'a> {
+    templates: &'a Store<AnalysisTemplate>,
+    namespace: &'a str,
+}
+
+impl Lookup<'_> {
+    fn get(&self, name: &str) -> Result<std::sync::Arc<AnalysisTemplate>, String> {
+        if self.templates.wait_until_ready().now_or_never().is_none() {
+            return Err(
+                "the AnalysisTemplates are not loaded yet (is the AnalysisTemplate CRD installed, \
+                 and may the controller list and watch them?)"
+                    .into(),
+            );
+        }
+        self.templates
+            .get(&ObjectRef::new(name).within(self.namespace))
+            .ok_or_else(|| format!("AnalysisTemplate {name} does not exist in the namespace"))
+    }
+}
+
 /// Every metric of the analysis's templates; `default_count` for metrics without a count.
-async fn metrics(
-    api: &Api<AnalysisTemplate>,
+fn metrics(
+    lookup: &Lookup<'_>,
     analysis: &RolloutAnalysis,
     provided: &[(String, String)],
     default_count: Option<u32>,
@@ -64,11 +85,7 @@ async fn metrics(
     let mut specs = Vec::new();
     for reference in &analysis.templates {
         let name = &reference.template_name;
-        let template = api
-            .get_opt(name)
-            .await
-            .map_err(|e| format!("cannot read AnalysisTemplate {name}: {e}"))?
-            .ok_or_else(|| format!("AnalysisTemplate {name} does not exist in the namespace"))?;
+        let template = lookup.get(name)?;
         let args = arguments(name, &template, analysis, provided)?;
         for metric in &template.spec.metrics {
             specs.push(

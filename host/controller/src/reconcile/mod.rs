@@ -47,6 +47,7 @@ use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use tracing::Instrument;
+use waxwing_api::analysis::AnalysisTemplate;
 use waxwing_api::v1beta1::{Rollout, RolloutPhase, RolloutStatus};
 use waxwing_machine::{Input, WorkOutcome};
 use waxwing_runtime::{HostServices, PluginSet, Registry};
@@ -66,6 +67,8 @@ const ERROR_RETRY: Duration = Duration::from_secs(5);
 /// How soon to look again at a Rollout held for a configuration problem (a missing plugin or
 /// kind), which a change outside the Rollout fixes.
 const CONFIGURATION_RETRY: Duration = Duration::from_secs(30);
+/// How long to wait at start for the cache of AnalysisTemplates.
+const TEMPLATES_WAIT: Duration = Duration::from_secs(10);
 /// How often to check whether the plugin configuration has loaded, at start.
 const READY_POLL: Duration = Duration::from_millis(100);
 
@@ -105,6 +108,11 @@ impl Rollouts {
         }
         let (triggers, wake) = Triggers::new(self.client.clone(), self.controller.store());
         triggers.watch_pods_and_replica_sets();
+        let templates = triggers.watch_analysis_templates();
+        // Analyses resolve from the template cache: let it fill first, so no Rollout is told
+        // its template is missing at start. Without the CRD it never fills, and the analyses
+        // that need it say so.
+        let _ = tokio::time::timeout(TEMPLATES_WAIT, templates.wait_until_ready()).await;
         let ctx = Arc::new(Context {
             events: events::Events::new(self.client.clone(), Reporter::from("waxwing")),
             kinds: Arc::new(Kinds::new(self.client.clone())),
@@ -112,6 +120,7 @@ impl Rollouts {
             registry,
             health,
             triggers,
+            templates,
             plugins_configmap: settings.plugins_configmap,
         });
         tracing::info!(workers = settings.workers, "reconciling Rollouts");
@@ -142,6 +151,8 @@ struct Context {
     kinds: Arc<Kinds>,
     events: events::Events,
     triggers: Triggers,
+    /// Every AnalysisTemplate, kept by a watch.
+    templates: Store<AnalysisTemplate>,
     plugins_configmap: String,
 }
 
@@ -246,11 +257,10 @@ async fn reconcile_rollout(ctx: &Context, namespace: &str, name: &str) -> Result
 
     let now = Timestamp::now();
     let analysis = analysis::resolve(
-        &ctx.client,
+        &ctx.templates,
         &rollout,
         &work::policy_args(&rollout, observation.as_ref()),
-    )
-    .await;
+    );
     let input = Input {
         rollout: &rollout,
         workload: observation.as_ref(),

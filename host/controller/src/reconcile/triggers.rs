@@ -1,5 +1,6 @@
 //! What wakes a Rollout up besides its own changes: its workload, the workload's ReplicaSets and
-//! Pods, and the objects the workload plugin creates (a canary Deployment and its pods).
+//! Pods, the objects the workload plugin creates (a canary Deployment and its pods), and the
+//! AnalysisTemplates its analysis names.
 //!
 //! Every watch maps an object to the Rollouts of its namespace through the controller's cache
 //! of Rollouts: an object belongs to a Rollout when it is the Rollout's workload, or when an
@@ -12,17 +13,18 @@ use std::collections::HashSet;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures::{Stream, StreamExt};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DynamicObject};
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
+use waxwing_api::analysis::AnalysisTemplate;
 use waxwing_api::v1beta1::Rollout;
 
 use super::kinds::Kind;
@@ -124,6 +126,28 @@ impl Triggers {
         }
     }
 
+    /// Caches the AnalysisTemplates of every namespace, for resolving analyses without a read
+    /// per reconcile, and wakes the Rollouts whose analysis names a template that changed (a
+    /// template applied after its Rollout is picked up at once).
+    pub fn watch_analysis_templates(&self) -> Store<AnalysisTemplate> {
+        let (store, writer) = kube::runtime::reflector::store();
+        let api = Api::<AnalysisTemplate>::all(self.client.clone());
+        let templates = reflector(writer, watcher(api, watcher::Config::default()))
+            .default_backoff()
+            .touched_objects();
+        self.forward(templates, "AnalysisTemplates", |template, rollouts| {
+            let namespace = template.metadata.namespace.as_deref();
+            let name = template.metadata.name.as_deref().unwrap_or_default();
+            rollouts
+                .iter()
+                .filter(|rollout| rollout.metadata.namespace.as_deref() == namespace)
+                .filter(|rollout| rollout.spec.strategy.names_template(name))
+                .map(|rollout| ObjectRef::from(rollout.as_ref()))
+                .collect()
+        });
+        store
+    }
+
     /// Watches the metadata of the objects of `api` (an `Api<PartialObjectMeta<_>>` asks the
     /// API server for metadata only).
     fn spawn<K>(&self, api: Api<PartialObjectMeta<K>>, what: &str, kind: Option<WorkloadKind>)
@@ -134,6 +158,21 @@ impl Triggers {
         let objects = watcher(api, watcher::Config::default())
             .default_backoff()
             .touched_objects();
+        self.forward(objects, what, move |object, rollouts| {
+            rollouts_of(&object.metadata, kind.as_ref(), rollouts)
+        });
+    }
+
+    /// Sends the Rollouts `owners` finds for each object of the watch `objects` to the
+    /// controller, until it stops.
+    fn forward<T, S>(
+        &self,
+        objects: S,
+        what: &str,
+        owners: impl Fn(&T, &[Arc<Rollout>]) -> Vec<ObjectRef<Rollout>> + Send + 'static,
+    ) where
+        S: Stream<Item = Result<T, watcher::Error>> + Send + 'static,
+    {
         let rollouts = self.rollouts.clone();
         let sender = self.sender.clone();
         let what = what.to_owned();
@@ -147,7 +186,7 @@ impl Triggers {
                         continue;
                     }
                 };
-                for rollout in rollouts_of(&object.metadata, kind.as_ref(), &rollouts.state()) {
+                for rollout in owners(&object, &rollouts.state()) {
                     if sender.unbounded_send(rollout).is_err() {
                         // The controller stopped.
                         return;
