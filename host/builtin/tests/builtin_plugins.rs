@@ -210,3 +210,16 @@ fn bytes_that_are_not_a_component_do_not_compile() {
     assert!(matches!(err, LoadError::Compile { .. }), "{err:?}");
     assert!(err.to_string().contains("does not compile"), "{err}");
 }
+
+#[test]
+fn every_builtins_world_is_read_from_its_exports() {
+    for (name, world, wasm) in waxwing_builtin::BUILTINS {
+        assert_eq!(World::exported_by(wasm), Some(*world), "{name}");
+    }
+    assert_eq!(
+        World::exported_by(b"\0asm\x01\0\0\0"),
+        None,
+        "a core module"
+    );
+    assert_eq!(World::exported_by(b"not wasm"), None);
+}

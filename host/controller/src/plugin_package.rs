@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use waxwing_runtime::World;
 
 use crate::plugin_parts;
 
@@ -50,16 +51,20 @@ pub fn run(args: PackageArgs) -> anyhow::Result<ExitCode> {
          into an annotation, which cannot hold it:\n\
          #   waxwing plugin package --name {name} --namespace {namespace} {file} | kubectl apply --server-side -f -\n\
          # A new version replaces the parts; if it has fewer, delete the parts left over.\n\
-         # Then list the plugin in plugins.yaml (ConfigMap waxwing-plugins), with its world:\n\
+         # Then list the plugin in plugins.yaml (ConfigMap waxwing-plugins):\n\
          \x20 - name: {name}\n\
          \x20   source: configMaps:{name}\n\
          \x20   sha256: {sha256}\n\
-         \x20   world: WORLD  # workload, traffic or policy: see `waxwing plugin check`",
+         \x20   world: {world}",
         count = parts.len(),
         namespace = args.namespace,
         compressed = mib(compressed),
         size = mib(wasm.len()),
         sha256 = plugin_parts::sha256_hex(&wasm),
+        world = World::exported_by(&wasm).map_or(
+            "WORLD  # it exports no waxwing:plugin world; see `waxwing plugin check`",
+            World::as_str
+        ),
     );
     Ok(ExitCode::SUCCESS)
 }

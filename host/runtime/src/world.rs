@@ -22,6 +22,30 @@ pub enum World {
 impl World {
     pub const ALL: [World; 3] = [World::Workload, World::Traffic, World::Policy];
 
+    /// The world whose interface `wasm` exports (any version of the package), read from the
+    /// component's export sections without compiling it; `None` for anything else.
+    pub fn exported_by(wasm: &[u8]) -> Option<World> {
+        for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+            let Ok(wasmparser::Payload::ComponentExportSection(exports)) = payload else {
+                if payload.is_err() {
+                    return None;
+                }
+                continue;
+            };
+            for export in exports.into_iter().flatten() {
+                let interface =
+                    parse_interface_name(export.name.name).map(|(interface, _)| interface);
+                let found = World::ALL
+                    .into_iter()
+                    .find(|world| interface == Some(world.interface()));
+                if found.is_some() {
+                    return found;
+                }
+            }
+        }
+        None
+    }
+
     /// The name used in the plugin ConfigMap and on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
