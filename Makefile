@@ -27,6 +27,7 @@ lint: ## rustfmt and clippy, warnings are errors.
 
 .PHONY: unit
 unit: ## Unit, property, golden-fixture and hostile-plugin tests (no cluster needed).
+	scripts/check-fixtures.sh
 	$(CARGO) test --locked $(UNIT_TEST_FLAGS)
 
 .PHONY: wit-bindings

@@ -10,6 +10,12 @@ after changing a case: `python3 scripts/make-fixtures.py`.
 import copy
 import json
 import pathlib
+import sys
+
+# The helpers shared by the built-in plugins' fixture scripts, in plugins/fixtures_common.py.
+sys.dont_write_bytecode = True  # no __pycache__ left in plugins/
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+from fixtures_common import batch_status, err, objects, ok, write_fixtures  # noqa: E402
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -240,10 +246,6 @@ def rollback_ctx(batch_index, step, planned, *, rollout=ROLLBACK_ID):
     return ctx(batch_index, step, planned, rollout=rollout, stable=H1, update=H1)
 
 
-def objects(workload, *related):
-    return {"workload": workload, "related": list(related)}
-
-
 def target(kind, name, api_version=API):
     return {"api-version": api_version, "kind": kind, "namespace": NS, "name": name}
 
@@ -268,24 +270,12 @@ def mark_pod(suffix, rollout_id="r20250302"):
     return merge_patch("Pod", f"web-{suffix}", {"metadata": {"labels": {NO_NEED_UPDATE: rollout_id}}}, api_version="v1")
 
 
-def batch_status(updated, ready, message=""):
-    return {"updated-replicas": updated, "updated-ready-replicas": ready, "ready": not message, "message": message}
-
-
 CASES = {}
 
 
 def case(name, description, call, args, expect):
     assert name not in CASES, name
     CASES[name] = {"description": description, "call": call, "args": args, "expect": expect}
-
-
-def ok(value):
-    return {"ok": value}
-
-
-def err(kind, fragment):
-    return {"err": {kind: fragment}}
 
 
 # A fleet of five pods: `on_v1` of them still on the stable revision, the rest updated.
@@ -903,6 +893,26 @@ case(
 )
 
 # ---------------------------------------------------------------------------------------------
+# abort
+
+# Aborted at batch 2 (the state of check-ready): the CloneSet stays marked and held at partition
+# 60%, and its 2 updated pods are not moved back; they get no traffic once the routes are
+# restored, and updating them back would be a second release. A retry releases the batch again.
+case(
+    "abort-holds-the-partition",
+    "an abort holds the workload where it is: its new pods get no traffic once the routes are restored",
+    "abort",
+    {
+        "ctx": ctx(1, ("percent", 40), 2, rollout=ROLLOUT_WITH_ID),
+        "objects": objects(
+            held(V2, partition="60%", updated=2),
+            *fleet(3, pod(H2, "b4n8q", labels=labelled(1)), pod(H2, "t9w3d", labels=labelled(2))),
+        ),
+    },
+    ok([]),
+)
+
+# ---------------------------------------------------------------------------------------------
 # finalize
 
 case(
@@ -1484,13 +1494,7 @@ case(
 
 
 def main():
-    FIXTURES.mkdir(exist_ok=True)
-    for old in FIXTURES.glob("*.json"):
-        old.unlink()
-    for name, fixture in CASES.items():
-        text = json.dumps(fixture, indent=1, ensure_ascii=False) + "\n"
-        (FIXTURES / f"{name}.json").write_text(text)
-    print(f"wrote {len(CASES)} fixtures to {FIXTURES}")
+    write_fixtures(FIXTURES, CASES)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,12 @@ check that the two agree. Run it after changing a case: `python3 scripts/make-fi
 import copy
 import json
 import pathlib
+import sys
+
+# The helpers shared by the built-in plugins' fixture scripts, in plugins/fixtures_common.py.
+sys.dont_write_bytecode = True  # no __pycache__ left in plugins/
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+from fixtures_common import err, objects, ok, write_fixtures  # noqa: E402
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -452,10 +458,6 @@ def ctx(style, batch_index, step, planned, *, tolerated=0, rollout=ROLLOUT, meta
     }
 
 
-def objects(workload, *related):
-    return {"workload": workload, "related": list(related)}
-
-
 def target(kind, name, api_version="apps/v1"):
     return {"api-version": api_version, "kind": kind, "namespace": NS, "name": name}
 
@@ -490,14 +492,6 @@ CASES = {}
 def case(name, description, call, args, expect):
     assert name not in CASES, name
     CASES[name] = {"description": description, "call": call, "args": args, "expect": expect}
-
-
-def ok(value):
-    return {"ok": value}
-
-
-def err(kind, fragment):
-    return {"err": {kind: fragment}}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1172,6 +1166,30 @@ case(
 )
 
 # ---------------------------------------------------------------------------------------------
+# abort, partition style
+
+# Aborted at batch 2 (the state of partition-check-ready): the Deployment stays paused, marked
+# and on Recreate, and neither ReplicaSet is scaled; the new one keeps its 2 pods, which get no
+# traffic once the routes are restored. Scaling them back would be a second release; a retry
+# releases the batch again.
+case(
+    "partition-abort-holds",
+    "an abort holds the workload where it is: its new pods get no traffic once the routes are restored",
+    "abort",
+    {
+        "ctx": ctx("partition", 1, ("percent", 40), 2, rollout=ROLLOUT_WITH_ID),
+        "objects": objects(
+            held_partition(V2),
+            replica_set(V1, H1, 3),
+            replica_set(V2, C2, 2, revision=4, born="2025-03-01T10:00:00Z"),
+            pod(C2, "b4n8q", labels=labelled(1)),
+            pod(C2, "t9w3d", labels=labelled(2)),
+        ),
+    },
+    ok([]),
+)
+
+# ---------------------------------------------------------------------------------------------
 # finalize, partition style
 
 case(
@@ -1435,6 +1453,51 @@ case(
             "message": "canary Deployment web-canary runs an older pod template; release-batch updates it",
         }
     ),
+)
+
+# Aborted at batch 2 (the state of canary-check-ready): only the canary Deployment's
+# spec.replicas goes to 0. It is not deleted (unlike finalize), so a retry scales it up again
+# with the same template; the stable Deployment stays paused and marked, the pods' batch labels
+# stay.
+case(
+    "canary-abort-scales-canary-to-zero",
+    "an abort scales the canary Deployment to zero and keeps it for a retry",
+    "abort",
+    {
+        "ctx": ctx("canary", 1, ("percent", 60), 3, rollout=ROLLOUT_WITH_ID),
+        "objects": objects(
+            held_canary(V2, stable_label=H1),
+            replica_set(V1, H1, 5),
+            canary_deployment(V2, 3),
+            canary_rs(V2, 3),
+            pod(H2_CANARY, "f5g7h", labels=labelled(1)),
+            pod(H2_CANARY, "k3l9z", labels=labelled(2)),
+            pod(H2_CANARY, "p8r2s", labels=labelled(2)),
+        ),
+    },
+    ok([merge_patch("Deployment", "web-canary", {"spec": {"replicas": 0}})]),
+)
+
+# The same abort once the patch is in: the canary's spec.replicas is 0 while its status and
+# ReplicaSet still count 3 pods. The plugin goes by spec.replicas and does not wait for the pods
+# to go, so the abort is done and a repeated call changes nothing.
+case(
+    "canary-abort-done",
+    "an aborted release whose canary Deployment is already at zero needs nothing more",
+    "abort",
+    {
+        "ctx": ctx("canary", 1, ("percent", 60), 3, rollout=ROLLOUT_WITH_ID),
+        "objects": objects(
+            held_canary(V2, stable_label=H1),
+            replica_set(V1, H1, 5),
+            canary_deployment(V2, 0, status_replicas=3),
+            canary_rs(V2, 3),
+            pod(H2_CANARY, "f5g7h", labels=labelled(1)),
+            pod(H2_CANARY, "k3l9z", labels=labelled(2)),
+            pod(H2_CANARY, "p8r2s", labels=labelled(2)),
+        ),
+    },
+    ok([]),
 )
 
 case(
@@ -2283,13 +2346,7 @@ case(
 
 
 def main():
-    FIXTURES.mkdir(exist_ok=True)
-    for old in FIXTURES.glob("*.json"):
-        old.unlink()
-    for name, fixture in CASES.items():
-        text = json.dumps(fixture, indent=1, ensure_ascii=False) + "\n"
-        (FIXTURES / f"{name}.json").write_text(text)
-    print(f"wrote {len(CASES)} fixtures to {FIXTURES}")
+    write_fixtures(FIXTURES, CASES)
 
 
 if __name__ == "__main__":

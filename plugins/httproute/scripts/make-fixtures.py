@@ -13,6 +13,12 @@ Run it after changing a case: `python3 scripts/make-fixtures.py`.
 import copy
 import json
 import pathlib
+import sys
+
+# The helpers shared by the built-in plugins' fixture scripts, in plugins/fixtures_common.py.
+sys.dont_write_bytecode = True  # no __pycache__ left in plugins/
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+from fixtures_common import err, ok, write_fixtures  # noqa: E402
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -170,14 +176,6 @@ CASES = {}
 def case(name, description, call, args, expect):
     assert name not in CASES, name
     CASES[name] = {"description": description, "call": call, "args": args, "expect": expect}
-
-
-def ok(value):
-    return {"ok": value}
-
-
-def err(kind, fragment):
-    return {"err": {kind: fragment}}
 
 
 def route(name, description, context, objects, expect):
@@ -588,13 +586,7 @@ restore(
 
 
 def main():
-    FIXTURES.mkdir(exist_ok=True)
-    for old in FIXTURES.glob("*.json"):
-        old.unlink()
-    for name, fixture in CASES.items():
-        text = json.dumps(fixture, indent=1, ensure_ascii=False) + "\n"
-        (FIXTURES / f"{name}.json").write_text(text)
-    print(f"wrote {len(CASES)} fixtures to {FIXTURES}")
+    write_fixtures(FIXTURES, CASES)
 
 
 if __name__ == "__main__":

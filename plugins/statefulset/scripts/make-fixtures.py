@@ -12,6 +12,12 @@ case: `python3 scripts/make-fixtures.py`.
 import copy
 import json
 import pathlib
+import sys
+
+# The helpers shared by the built-in plugins' fixture scripts, in plugins/fixtures_common.py.
+sys.dont_write_bytecode = True  # no __pycache__ left in plugins/
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+from fixtures_common import batch_status, err, objects, ok, write_fixtures  # noqa: E402
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -247,10 +253,6 @@ def rollback_ctx(batch_index, step, planned):
     return ctx(batch_index, step, planned, rollout=ROLLBACK_ID, stable=R1, update=R1)
 
 
-def objects(workload, *related):
-    return {"workload": workload, "related": list(related)}
-
-
 def target(kind, name):
     return {"api-version": kind[0], "kind": kind[1], "namespace": NS, "name": name}
 
@@ -275,10 +277,6 @@ def mark_pod(ordinal, rollout_id="r20250302"):
     return merge_patch(("v1", "Pod"), f"{NAME}-{ordinal}", {"metadata": {"labels": {NO_NEED_UPDATE: rollout_id}}})
 
 
-def batch_status(updated, ready, message=""):
-    return {"updated-replicas": updated, "updated-ready-replicas": ready, "ready": not message, "message": message}
-
-
 def state(stable, update, *, settled=True, taken_over=False, replicas=5):
     return {
         "replicas": replicas,
@@ -298,14 +296,6 @@ CASES = {}
 def case(name, description, call, args, expect):
     assert name not in CASES, name
     CASES[name] = {"description": description, "call": call, "args": args, "expect": expect}
-
-
-def ok(value):
-    return {"ok": value}
-
-
-def err(kind, fragment):
-    return {"err": {kind: fragment}}
 
 
 HOLD_PATCH = {"metadata": {"annotations": {IN_PROGRESSING: MARK}}, "spec": {"updateStrategy": {"rollingUpdate": {"partition": HOLD_ALL}}}}
@@ -880,6 +870,24 @@ case(
 )
 
 # ---------------------------------------------------------------------------------------------
+# abort
+
+# Aborted at seed batch 2 (the state of check-ready): the StatefulSet stays marked and held at
+# partition 3, and web-3 and web-4 stay on the update revision with their batch labels; they
+# get no traffic once the routes are restored, and updating them back would be a second release.
+# A retry releases the batch again.
+case(
+    "abort-holds-the-partition",
+    "an abort holds the workload where it is: its new pods get no traffic once the routes are restored",
+    "abort",
+    {
+        "ctx": ctx(1, ("count", 2), 2, rollout=ROLLOUT_WITH_ID),
+        "objects": objects(held(V2, partition=3, updated=2), *fleet(R1, R1, R1, R2, R2, labels={3: labelled(2), 4: labelled(1)})),
+    },
+    ok([]),
+)
+
+# ---------------------------------------------------------------------------------------------
 # finalize
 
 case(
@@ -928,13 +936,7 @@ case(
 
 
 def main():
-    FIXTURES.mkdir(exist_ok=True)
-    for old in FIXTURES.glob("*.json"):
-        old.unlink()
-    for name, fixture in CASES.items():
-        text = json.dumps(fixture, indent=1, ensure_ascii=False) + "\n"
-        (FIXTURES / f"{name}.json").write_text(text)
-    print(f"wrote {len(CASES)} fixtures to {FIXTURES}")
+    write_fixtures(FIXTURES, CASES)
 
 
 if __name__ == "__main__":
