@@ -141,6 +141,12 @@ if ("ServiceMonitor", "waxwing") in sm:
 for kind in ("ClusterRole", "Role"):
     a, b = helm.get((kind, "waxwing")), kz.get((kind, "waxwing"))
     expect(a is not None and b is not None and a["rules"] == b["rules"], f"{kind} rules are the same in the chart and the manifests")
+for name in ("waxwing-aggregate-to-edit", "waxwing-aggregate-to-view"):
+    a, b = helm.get(("ClusterRole", name)), kz.get(("ClusterRole", name))
+    same = a is not None and b is not None and a["rules"] == b["rules"] and all(
+        a["metadata"]["labels"].get(k) == v for k, v in b["metadata"]["labels"].items()
+        if k.startswith("rbac.authorization.k8s.io/"))
+    expect(same, f"ClusterRole {name}: same rules and aggregation labels in the chart and the manifests")
 for kind in ("ClusterRoleBinding", "RoleBinding"):
     a, b = helm.get((kind, "waxwing")), kz.get((kind, "waxwing"))
     expect(a is not None and b is not None and a["subjects"] == b["subjects"] and a["roleRef"] == b["roleRef"],

@@ -1,5 +1,6 @@
 //! The install in deploy/manifests, on the local cluster: `kubectl apply -k deploy/manifests`
-//! installs it, and the controller works with exactly the RBAC it grants.
+//! installs it, the controller works with exactly the RBAC it grants, and the people bound to
+//! Kubernetes' edit and view roles get the user roles aggregated into them.
 //!
 //! No container runtime exists here, so the manifests' Deployment only gets kwok's simulated
 //! pods. The controller that does the work is the locally built binary (the one `make up`
@@ -8,6 +9,7 @@
 //! every API call the release below needs is authorized by deploy/manifests/rbac.yaml alone.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use serde_yaml::Value;
@@ -16,19 +18,13 @@ use waxwing_e2e::traffic::{
     SERVICE, ingress, routing, traffic_restored, traffic_steps, wait_split,
 };
 use waxwing_e2e::waxwing_api::v1beta1::{RolloutPhase, StepState};
-use waxwing_e2e::{kubeconfig_path, repo_root};
+use waxwing_e2e::{Check, kubeconfig_path, poll_until, repo_root};
 
 const SYSTEM: &str = "waxwing-system";
 
 /// `kubectl` of the test cluster as its admin; fails with its output unless it exits 0.
 async fn kubectl(args: &[&str]) -> Result<String> {
-    let kubectl = repo_root().join("target/cluster/bin/kubectl");
-    let out = tokio::process::Command::new(&kubectl)
-        .args(args)
-        .env("KUBECONFIG", kubeconfig_path())
-        .output()
-        .await
-        .with_context(|| format!("running {}", kubectl.display()))?;
+    let out = kubectl_run(args).await?;
     ensure!(
         out.status.success(),
         "kubectl {args:?}: {}\n{}",
@@ -36,6 +32,22 @@ async fn kubectl(args: &[&str]) -> Result<String> {
         String::from_utf8_lossy(&out.stderr)
     );
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The standard output of `kubectl` as the test cluster's admin, whatever its exit status.
+async fn kubectl_output(args: &[&str]) -> Result<String> {
+    let out = kubectl_run(args).await?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+async fn kubectl_run(args: &[&str]) -> Result<std::process::Output> {
+    let kubectl = repo_root().join("target/cluster/bin/kubectl");
+    tokio::process::Command::new(&kubectl)
+        .args(args)
+        .env("KUBECONFIG", kubeconfig_path())
+        .output()
+        .await
+        .with_context(|| format!("running {}", kubectl.display()))
 }
 
 /// A kubeconfig for the test cluster that authenticates as ServiceAccount
@@ -127,6 +139,8 @@ async fn the_manifests_install_and_their_rbac_is_enough_for_a_release_with_traff
         "the ServiceAccount may delete pods"
     );
 
+    people_get_the_user_roles(&s).await?;
+
     let _restore = AdminController;
     let log_path = repo_root().join("target/cluster/logs/waxwing.log");
     let log_start = std::fs::metadata(&log_path).map_or(0, |meta| meta.len());
@@ -184,4 +198,64 @@ async fn the_manifests_install_and_their_rbac_is_enough_for_a_release_with_traff
     .await?;
     drop(_restore);
     s.ns.cleanup().await
+}
+
+/// Users bound to Kubernetes' `edit` may write Rollouts and AnalysisTemplates and approve,
+/// retry or abort (status patches); users bound to `view` may read them and nothing more.
+/// Through deploy/manifests/user-roles.yaml, aggregated by the controller-manager.
+async fn people_get_the_user_roles(s: &Scenario) -> Result<()> {
+    s.apply(
+        "apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: developers
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: dev}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: viewers
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: viewer}]
+",
+    )
+    .await?;
+    let ns = s.ns.name().to_owned();
+    let rollouts = "rollouts.rollouts.kruise.io";
+    let expected: [(&str, &str, &str, Option<&str>, bool); 6] = [
+        ("dev", "patch", rollouts, Some("status"), true),
+        ("dev", "create", rollouts, None, true),
+        ("dev", "create", "analysistemplates.waxwing.io", None, true),
+        ("viewer", "list", rollouts, None, true),
+        ("viewer", "get", "analysistemplates.waxwing.io", None, true),
+        ("viewer", "patch", rollouts, Some("status"), false),
+    ];
+    poll_until(
+        "the user roles aggregated into edit and view",
+        Duration::from_secs(30),
+        || async {
+            let mut wrong = Vec::new();
+            for (user, verb, resource, subresource, allowed) in expected {
+                let mut args = vec!["auth", "can-i", verb, resource, "-n", &ns, "--as", user];
+                if let Some(subresource) = subresource {
+                    args.extend(["--subresource", subresource]);
+                }
+                // `can-i` exits 1 for "no": read its answer, not its status.
+                let out = kubectl_output(&args).await?;
+                if (out.trim() == "yes") != allowed {
+                    wrong.push(format!(
+                        "{user} {verb} {resource} {subresource:?}: {}",
+                        out.trim()
+                    ));
+                }
+            }
+            Ok(if wrong.is_empty() {
+                Check::Done(())
+            } else {
+                Check::Pending(wrong.join("; "))
+            })
+        },
+    )
+    .await
 }
