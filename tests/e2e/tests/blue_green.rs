@@ -2,13 +2,16 @@
 //! cluster and the controller `make up` runs: the new version scaled up beside the old one
 //! (every old pod stays until the end), traffic switched by step, then the old pods go; a
 //! rollback restores traffic before the new pods go; a newer revision mid-release (continuous
-//! release, which Kruise refuses) restarts on it; scaling mid-release; deletion and disable; and
-//! a CloneSet released the same way.
+//! release, which Kruise refuses) restarts on it; scaling mid-release; deletion and disable; the
+//! workload's HPA kept off it during the release; and a CloneSet released the same way.
 
 use anyhow::{Result, ensure};
 use serde_json::json;
 use waxwing_e2e::cli::waxwing;
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
+use waxwing_e2e::k8s_openapi::api::autoscaling::v2::{
+    CrossVersionObjectReference, HorizontalPodAutoscaler,
+};
 use waxwing_e2e::rollout::{CLONESET, DEPLOYMENT, Scenario, WorkloadKind, common};
 use waxwing_e2e::traffic::{
     ingress, ingress_named, restored_first, settled_with, traffic_restored,
@@ -84,9 +87,17 @@ fn released(deployments: &[Deployment]) -> bool {
 async fn blue_green_rolls_with_traffic_and_keeps_the_old_pods_until_the_end() -> Result<()> {
     let s = Scenario::new("bluegreen").await?;
     settled(&s, &DEPLOYMENT, STEPS).await?;
+    s.apply(HPA).await?;
+    let written = hpa_target(&s).await?;
     s.release("web", "v2", Some("v2")).await?;
     s.wait_step("web", 1, StepState::StepPaused).await?;
     s.wait_pods(WEB, &[("v1", 4), ("v2", 2)]).await?;
+    // The HPA may not scale the workload mid-release: it points at a name that does not exist.
+    let disabled = hpa_target(&s).await?;
+    ensure!(
+        disabled.name == "web-DisableByRollout",
+        "the HPA still targets {disabled:?}"
+    );
     ensure!(
         ingress_named(&s, "web-canary").await?.is_none(),
         "0% created a canary Ingress"
@@ -112,7 +123,32 @@ async fn blue_green_rolls_with_traffic_and_keeps_the_old_pods_until_the_end() ->
         "web is still bounded: {:?}",
         web.spec
     );
+    let restored = hpa_target(&s).await?;
+    ensure!(
+        restored == written,
+        "the HPA targets {restored:?}, not {written:?}"
+    );
     s.ns.cleanup().await
+}
+
+/// An HPA of Deployment `web` within its replica count (no metrics are served here, so it
+/// never scales by itself).
+const HPA: &str = "apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 4
+  maxReplicas: 8
+  metrics:
+    - type: Resource
+      resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}
+";
+
+async fn hpa_target(s: &Scenario) -> Result<CrossVersionObjectReference> {
+    let hpa = s.ns.api::<HorizontalPodAutoscaler>().get("web").await?;
+    Ok(hpa.spec.scale_target_ref)
 }
 
 /// Scenario 5: `waxwing undo` at 50% of the traffic: the routes and Services are back before
