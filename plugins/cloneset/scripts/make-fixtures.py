@@ -902,13 +902,7 @@ case(
     "abort-holds-the-partition",
     "an abort holds the workload where it is: its new pods get no traffic once the routes are restored",
     "abort",
-    {
-        "ctx": ctx(1, ("percent", 40), 2, rollout=ROLLOUT_WITH_ID),
-        "objects": objects(
-            held(V2, partition="60%", updated=2),
-            *fleet(3, pod(H2, "b4n8q", labels=labelled(1)), pod(H2, "t9w3d", labels=labelled(2))),
-        ),
-    },
+    CASES["check-ready"]["args"],
     ok([]),
 )
 

@@ -1176,16 +1176,7 @@ case(
     "partition-abort-holds",
     "an abort holds the workload where it is: its new pods get no traffic once the routes are restored",
     "abort",
-    {
-        "ctx": ctx("partition", 1, ("percent", 40), 2, rollout=ROLLOUT_WITH_ID),
-        "objects": objects(
-            held_partition(V2),
-            replica_set(V1, H1, 3),
-            replica_set(V2, C2, 2, revision=4, born="2025-03-01T10:00:00Z"),
-            pod(C2, "b4n8q", labels=labelled(1)),
-            pod(C2, "t9w3d", labels=labelled(2)),
-        ),
-    },
+    CASES["partition-check-ready"]["args"],
     ok([]),
 )
 
@@ -1463,18 +1454,7 @@ case(
     "canary-abort-scales-canary-to-zero",
     "an abort scales the canary Deployment to zero and keeps it for a retry",
     "abort",
-    {
-        "ctx": ctx("canary", 1, ("percent", 60), 3, rollout=ROLLOUT_WITH_ID),
-        "objects": objects(
-            held_canary(V2, stable_label=H1),
-            replica_set(V1, H1, 5),
-            canary_deployment(V2, 3),
-            canary_rs(V2, 3),
-            pod(H2_CANARY, "f5g7h", labels=labelled(1)),
-            pod(H2_CANARY, "k3l9z", labels=labelled(2)),
-            pod(H2_CANARY, "p8r2s", labels=labelled(2)),
-        ),
-    },
+    CASES["canary-check-ready"]["args"],
     ok([merge_patch("Deployment", "web-canary", {"spec": {"replicas": 0}})]),
 )
 

@@ -880,10 +880,7 @@ case(
     "abort-holds-the-partition",
     "an abort holds the workload where it is: its new pods get no traffic once the routes are restored",
     "abort",
-    {
-        "ctx": ctx(1, ("count", 2), 2, rollout=ROLLOUT_WITH_ID),
-        "objects": objects(held(V2, partition=3, updated=2), *fleet(R1, R1, R1, R2, R2, labels={3: labelled(2), 4: labelled(1)})),
-    },
+    CASES["check-ready"]["args"],
     ok([]),
 )
 
