@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::*;
 use waxwing_api::v1beta1::condition::{SUCCEEDED, progressing as reasons};
 use waxwing_api::v1beta1::{
-    AbortRequest, ConditionStatus, FinalisingStepType, RolloutPhase, StepState,
+    AbortRequest, ConditionStatus, FinalisingStepType, Rollout, RolloutPhase, StepState,
 };
 use waxwing_machine::{
     ABORTED, BackgroundSpec, BatchProgress, Decision, EventReason, FinaliseReason, IntOrPercent,
@@ -37,6 +37,18 @@ fn done(_: &waxwing_machine::Plan) -> WorkOutcome {
 
 fn reasons_of(transition: &waxwing_machine::Transition) -> Vec<EventReason> {
     transition.events.iter().map(|event| event.reason).collect()
+}
+
+/// Four pods, one of them with 10% of the traffic in step 1 (routes settle at once), then all.
+fn routed_canary_rollout() -> Rollout {
+    canary_rollout(
+        vec![step("1").traffic("10%"), step("100%")],
+        vec![routing(0)],
+    )
+}
+
+fn routed_canary() -> World {
+    World::new(routed_canary_rollout(), workload(4))
 }
 
 fn two_steps() -> World {
@@ -515,13 +527,7 @@ fn changed_steps_continue_from_the_step_that_fits_the_updated_pods() {
 
 #[test]
 fn a_rollback_cancels_and_finalises_traffic_first() {
-    let mut world = World::new(
-        canary_rollout(
-            vec![step("1").traffic("10%"), step("100%")],
-            vec![routing(0)],
-        ),
-        workload(4),
-    );
+    let mut world = routed_canary();
     world.start_release("v2");
     world.reconcile(done);
     world.reconcile(ready);
@@ -582,13 +588,7 @@ fn rollback_in_batches_restarts_the_steps_when_annotated() {
 
 #[test]
 fn a_newer_revision_restores_traffic_then_restarts() {
-    let mut world = World::new(
-        canary_rollout(
-            vec![step("1").traffic("10%"), step("100%")],
-            vec![routing(0)],
-        ),
-        workload(4),
-    );
+    let mut world = routed_canary();
     world.start_release("v2");
     world.reconcile(done);
     world.reconcile(ready);
@@ -672,13 +672,7 @@ fn disabling_a_release_hands_it_back_then_disables() {
 
 #[test]
 fn deletion_finalises_then_releases_the_finalizer() {
-    let mut world = World::new(
-        canary_rollout(
-            vec![step("1").traffic("10%"), step("100%")],
-            vec![routing(0)],
-        ),
-        workload(4),
-    );
+    let mut world = routed_canary();
     world.start_release("v2");
     world.reconcile(done);
     world.rollout.metadata.deletion_timestamp = Some(
@@ -859,13 +853,7 @@ fn an_outcome_the_work_cannot_produce_is_a_protocol_error() {
 
 #[test]
 fn an_abort_restores_traffic_and_waits_for_a_person() {
-    let mut world = World::new(
-        analysed(canary_rollout(
-            vec![step("1").traffic("10%"), step("100%")],
-            vec![routing(0)],
-        )),
-        workload(4),
-    );
+    let mut world = World::new(analysed(routed_canary_rollout()), workload(4));
     world.analysis = one_metric_analysis();
     world.start_release("v2");
     world.reconcile(done);
@@ -1098,13 +1086,7 @@ fn a_failing_background_analysis_aborts_whatever_the_step() {
 
 #[test]
 fn a_persons_abort_request_aborts_the_step_once() {
-    let mut world = World::new(
-        canary_rollout(
-            vec![step("1").traffic("10%"), step("100%")],
-            vec![routing(0)],
-        ),
-        workload(4),
-    );
+    let mut world = routed_canary();
     world.start_release("v2");
     world.reconcile(done);
     world.reconcile(ready);
