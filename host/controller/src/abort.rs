@@ -13,6 +13,8 @@ use waxwing_api::v1beta1::Rollout;
 
 use crate::ops::{self, Target};
 
+/// How many times the request is written again when the Rollout changed meanwhile.
+const PATCH_ATTEMPTS: u32 = 5;
 /// How long the command waits for the controller to act on the request.
 const ANSWER_WAIT: Duration = Duration::from_secs(30);
 
@@ -35,7 +37,12 @@ pub fn abort(args: AbortArgs) -> anyhow::Result<ExitCode> {
         let api: Api<Rollout> = Api::namespaced(client, &namespace);
         let name = &args.target.rollout;
         let reason = args.reason;
-        ops::patch_status(&api, &namespace, name, |rollout| request(rollout, &reason)).await?;
+        // The controller writes the status as the release moves: an abort is asked again of
+        // the state now rather than given up on.
+        ops::patch_status(&api, &namespace, name, PATCH_ATTEMPTS, |rollout| {
+            request(rollout, &reason)
+        })
+        .await?;
         let deadline = tokio::time::Instant::now() + ANSWER_WAIT;
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(500)).await;

@@ -39,7 +39,7 @@ fn step_command(
         let namespace = namespace_of(&client, args.namespace);
         let api: Api<Rollout> = Api::namespaced(client, &namespace);
         let name = &args.rollout;
-        let (_, step) = patch_status(&api, &namespace, name, patch_for).await?;
+        let (_, step) = patch_status(&api, &namespace, name, 1, patch_for).await?;
         println!("rollout {namespace}/{name} {done}: {step} goes on");
         Ok(ExitCode::SUCCESS)
     })
@@ -47,24 +47,32 @@ fn step_command(
 
 /// Reads the Rollout and patches its status with what `patch_for` asks for (or fails with its
 /// refusal). The patch carries the resourceVersion read, so a state the reader did not see is
-/// never changed. Returns the patched Rollout and what `patch_for` said beside the patch.
+/// never changed: when the Rollout changed meanwhile, it is read and asked again, `attempts`
+/// times in all (1 for a request that only makes sense for the state a person looked at).
+/// Returns the patched Rollout and what `patch_for` said beside the patch.
 pub(crate) async fn patch_status<T>(
     api: &Api<Rollout>,
     namespace: &str,
     name: &str,
-    patch_for: impl FnOnce(&Rollout) -> Result<(Value, T), String>,
+    attempts: u32,
+    patch_for: impl Fn(&Rollout) -> Result<(Value, T), String>,
 ) -> anyhow::Result<(Rollout, T)> {
-    let rollout = read(api, namespace, name).await?;
-    let (patch, said) = patch_for(&rollout).map_err(|refusal| anyhow!(refusal))?;
-    match api
-        .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-    {
-        Ok(patched) => Ok((patched, said)),
-        Err(kube::Error::Api(status)) if status.is_conflict() => bail!(
-            "rollout {namespace}/{name} changed meanwhile; look at it again and run the command again"
-        ),
-        Err(e) => Err(e).context(format!("cannot patch rollout {namespace}/{name}")),
+    let mut left = attempts;
+    loop {
+        left = left.saturating_sub(1);
+        let rollout = read(api, namespace, name).await?;
+        let (patch, said) = patch_for(&rollout).map_err(|refusal| anyhow!(refusal))?;
+        match api
+            .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(patched) => return Ok((patched, said)),
+            Err(kube::Error::Api(status)) if status.is_conflict() && left > 0 => {}
+            Err(kube::Error::Api(status)) if status.is_conflict() => bail!(
+                "rollout {namespace}/{name} changed meanwhile; look at it again and run the command again"
+            ),
+            Err(e) => return Err(e).context(format!("cannot patch rollout {namespace}/{name}")),
+        }
     }
 }
 
