@@ -11,7 +11,8 @@
 # Env: WAXWING_BIN (default <cargo target dir>/debug/waxwing), WAXWING_PORT_BASE (metrics on
 #      base+90, webhooks on base+91), WAXWING_LEASE_SECONDS (default 5), RUST_LOG,
 #      WAXWING_KUBECONFIG (the controller's credentials, default the cluster admin's; the e2e
-#      test of deploy/manifests' RBAC runs it with the ServiceAccount's token).
+#      test of deploy/manifests' RBAC runs it with the ServiceAccount's token),
+#      WAXWING_ROLLOUT_WORKERS (--rollout-workers, read by the controller itself).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/cluster/lib.sh"
 

@@ -92,7 +92,12 @@ pub struct ControllerArgs {
     #[arg(long, value_name = "DIR")]
     pub plugin_cache_dir: Option<PathBuf>,
     /// Rollouts reconciled at the same time.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(
+        long,
+        env = "WAXWING_ROLLOUT_WORKERS",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
     pub rollout_workers: u16,
     #[command(flatten)]
     pub webhook: webhook::WebhookArgs,

@@ -1,0 +1,223 @@
+//! Scale harness: N Deployments with a Rollout each, released at the same moment on the local
+//! cluster (`make up`), against the controller that is running. Prints how long the releases
+//! took and what they cost the controller: reconciles, reconcile time, CPU and memory.
+//!
+//! `make scale` (or `cargo run -p waxwing-e2e --bin scale -- ROLLOUTS REPLICAS`), defaults 50
+//! Rollouts of 4 pods. Each Rollout has two steps, 50% then 100%, with no pause, so the time
+//! measured is the controller's and kwok's, not a wait.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use futures::future::try_join_all;
+use waxwing_e2e::repo_root;
+use waxwing_e2e::rollout::{Scenario, common, deployment, phase, rollout};
+use waxwing_e2e::waxwing_api::v1beta1::{Rollout, RolloutPhase, StepState};
+
+const STEPS: &str =
+    "        - replicas: 50%\n          pause: {duration: 0}\n        - replicas: 100%\n";
+const TIMEOUT: Duration = Duration::from_secs(900);
+const POLL: Duration = Duration::from_millis(250);
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let rollouts: usize = args
+        .next()
+        .map_or(Ok(50), |a| a.parse())
+        .context("ROLLOUTS")?;
+    let replicas: u32 = args
+        .next()
+        .map_or(Ok(4), |a| a.parse())
+        .context("REPLICAS")?;
+    let names: Vec<String> = (0..rollouts).map(|i| format!("web-{i}")).collect();
+
+    let s = Scenario::new("scale").await?;
+    eprintln!(
+        "namespace {}: {rollouts} Deployments of {replicas} pods, each with a Rollout",
+        s.ns.name()
+    );
+    let setup = Instant::now();
+    try_join_all(names.iter().map(|name| async {
+        s.apply(&deployment(name, replicas, "v1")).await?;
+        s.apply(&rollout(name, false, STEPS)).await
+    }))
+    .await?;
+    wait_all(&s, &names, "Healthy", |r| {
+        phase(r) == Some(RolloutPhase::Healthy)
+    })
+    .await?;
+    eprintln!(
+        "set up in {:.1} s; releasing v2 everywhere",
+        setup.elapsed().as_secs_f64()
+    );
+
+    let before = Controller::sample().await?;
+    let start = Instant::now();
+    try_join_all(
+        names
+            .iter()
+            .map(|name| s.release(name, "v2", Some("scale-v2"))),
+    )
+    .await?;
+    let done = wait_all(&s, &names, "the release of v2 completed", |r| {
+        phase(r) == Some(RolloutPhase::Healthy)
+            && common(r).is_some_and(|c| {
+                c.observed_rollout_id == "scale-v2" && c.current_step_state == StepState::Completed
+            })
+    })
+    .await?;
+    let wall = start.elapsed();
+    let after = Controller::sample().await?;
+
+    let mut times: Vec<Duration> = done.values().map(|at| at.duration_since(start)).collect();
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize].as_secs_f64();
+    let reconciles = after.reconciles - before.reconciles;
+    println!("controller      {}", after.binary);
+    println!("rollouts        {rollouts} x {replicas} pods, 2 steps (50%, 100%), released at once");
+    println!("all completed   {:.1} s", wall.as_secs_f64());
+    println!(
+        "per rollout     p50 {:.1} s, p95 {:.1} s, max {:.1} s",
+        at(0.5),
+        at(0.95),
+        at(1.0)
+    );
+    println!(
+        "reconciles      {reconciles} ({:.1} per rollout), mean {:.1} ms",
+        reconciles as f64 / rollouts as f64,
+        1000.0 * (after.reconcile_seconds - before.reconcile_seconds) / reconciles.max(1) as f64
+    );
+    println!(
+        "controller CPU  {:.1} s over {:.1} s ({:.0}% of one core)",
+        after.cpu_seconds - before.cpu_seconds,
+        wall.as_secs_f64(),
+        100.0 * (after.cpu_seconds - before.cpu_seconds) / wall.as_secs_f64()
+    );
+    println!(
+        "controller RSS  {} MiB now, {} MiB peak",
+        after.rss_kib / 1024,
+        after.peak_rss_kib / 1024
+    );
+    s.ns.cleanup().await
+}
+
+/// Polls the namespace's Rollouts until every one in `names` satisfies `done`; returns when
+/// each was first seen so.
+async fn wait_all(
+    s: &Scenario,
+    names: &[String],
+    what: &str,
+    done: impl Fn(&Rollout) -> bool,
+) -> Result<BTreeMap<String, Instant>> {
+    let deadline = Instant::now() + TIMEOUT;
+    let mut seen = BTreeMap::new();
+    while seen.len() < names.len() {
+        if Instant::now() > deadline {
+            bail!(
+                "{} of {} Rollouts not {what} after {TIMEOUT:?}",
+                names.len() - seen.len(),
+                names.len()
+            );
+        }
+        let list = s.ns.api::<Rollout>().list(&Default::default()).await?;
+        for r in list.items.iter().filter(|r| done(r)) {
+            let name = r.metadata.name.clone().unwrap_or_default();
+            seen.entry(name).or_insert_with(Instant::now);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    Ok(seen)
+}
+
+/// What the running controller (`make up`'s) has spent so far.
+struct Controller {
+    binary: String,
+    reconciles: u64,
+    reconcile_seconds: f64,
+    cpu_seconds: f64,
+    rss_kib: u64,
+    peak_rss_kib: u64,
+}
+
+impl Controller {
+    async fn sample() -> Result<Self> {
+        let cluster = repo_root().join("target/cluster");
+        let pid = std::fs::read_to_string(cluster.join("pids/waxwing.pid"))
+            .context("no controller pid: run `make up`")?;
+        // scripts/controller.sh records "PID STARTTIME".
+        let pid = pid.split_whitespace().next().unwrap_or_default();
+        let proc = |file: &str| std::fs::read_to_string(format!("/proc/{pid}/{file}"));
+        let stat = proc("stat").context("the controller is not running")?;
+        // Fields after the command name (which may hold spaces): utime and stime are the
+        // 14th and 15th of the line, in clock ticks (100 per second on Linux).
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let cpu_seconds = (ticks(11) + ticks(12)) as f64 / 100.0;
+        let status = proc("status")?;
+        let kib = |key: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(key))
+                .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0)
+        };
+        let binary = std::fs::read_link(format!("/proc/{pid}/exe"))
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let metrics = metrics().await?;
+        let metric = |name: &str| metrics.get(name).copied().unwrap_or(0.0);
+        Ok(Self {
+            binary,
+            reconciles: metric("waxwing_reconciles_total") as u64,
+            reconcile_seconds: metric("waxwing_reconcile_duration_seconds_sum"),
+            cpu_seconds,
+            rss_kib: kib("VmRSS:"),
+            peak_rss_kib: kib("VmHWM:"),
+        })
+    }
+}
+
+/// The controller's unlabelled metrics, from its /metrics: the address scripts/controller.sh
+/// gives it, WAXWING_PORT_BASE + 90.
+async fn metrics() -> Result<BTreeMap<String, f64>> {
+    let base: u16 = std::env::var("WAXWING_PORT_BASE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(29400);
+    let address = format!("127.0.0.1:{}", base + 90);
+    let text = http_get(&address, "/metrics").await?;
+    Ok(text
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.contains('{'))
+        .filter_map(|line| {
+            let (name, value) = line.split_once(' ')?;
+            Some((name.to_owned(), value.trim().parse().ok()?))
+        })
+        .collect())
+}
+
+async fn http_get(address: &str, path: &str) -> Result<String> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .with_context(|| format!("controller metrics at {address}"))?;
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes())
+        .await?;
+    let mut body = String::new();
+    stream.read_to_string(&mut body).await?;
+    Ok(body
+        .split_once("\r\n\r\n")
+        .map_or(body.clone(), |(_, b)| b.to_owned()))
+}
