@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::ResourceExt;
 use serde::Serialize;
 use waxwing_api::labels::{ROLLOUT_BATCH_ID, ROLLOUT_ID};
-use waxwing_api::v1beta1::{CanaryStep, CommonStatus, Rollout};
+use waxwing_api::v1beta1::{CanaryStep, CommonStatus, Rollout, RolloutStatus};
 
 /// Pod labels that name a pod's revision, by workload family.
 const REVISION_LABELS: [&str; 2] = ["pod-template-hash", "controller-revision-hash"];
@@ -114,7 +114,7 @@ impl RolloutView {
             phase: status
                 .and_then(|s| s.phase)
                 .map_or("-".to_owned(), |p| format!("{p:?}")),
-            message: status.and_then(|s| s.message.clone()).unwrap_or_default(),
+            message: message(status),
             paused: rollout.spec.strategy.paused,
             current_step: current,
             step_state: common.map_or("-".to_owned(), |c| format!("{:?}", c.current_step_state)),
@@ -333,6 +333,22 @@ fn phase_colour(phase: &str) -> &'static str {
     }
 }
 
+/// The status message, after a pending abort request (one the controller has not taken yet).
+fn message(status: Option<&RolloutStatus>) -> String {
+    let text = status.and_then(|s| s.message.clone()).unwrap_or_default();
+    match status.and_then(|s| s.abort_request.as_ref()) {
+        Some(request) => {
+            let reason = if request.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", request.reason)
+            };
+            format!("abort requested{reason}, not yet taken by the controller. {text}")
+        }
+        None => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -469,5 +485,18 @@ mod tests {
         labels.insert("controller-revision-hash".into(), "db-new".into());
         let view = RolloutView::new(&rollout(), &[sts_pod]);
         assert_eq!(view.pods[0].revision, "canary");
+    }
+
+    #[test]
+    fn a_pending_abort_request_comes_first_in_the_message() {
+        let mut rollout = rollout();
+        rollout.status.as_mut().unwrap().abort_request = Some(waxwing_api::v1beta1::AbortRequest {
+            reason: "p99 latency".into(),
+        });
+        let view = RolloutView::new(&rollout, &[]);
+        assert_eq!(
+            view.message,
+            "abort requested (p99 latency), not yet taken by the controller. Rollout is in step(2/3)"
+        );
     }
 }
