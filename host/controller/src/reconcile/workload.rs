@@ -41,8 +41,9 @@ impl Workload {
         };
         let workload = objects::to_json(&object);
         let queries = self.calls.related_objects(workload.clone()).await?;
-        let mut related = Vec::new();
-        for query in queries {
+        // The lists are independent: asked at once, a reconcile waits for the slowest, not
+        // for their sum (each is a quorum read from etcd).
+        let lists = queries.into_iter().map(|query| async move {
             let kind = kinds.resolve(&query.api_version, &query.kind).await?;
             if !kind.namespaced {
                 return Err(Error::Refused {
@@ -63,8 +64,13 @@ impl Workload {
             let found = objects::list(client, &kind, &self.namespace, &query.label_selector)
                 .await
                 .map_err(Error::api(what))?;
-            related.extend(found.iter().map(objects::to_json));
-        }
+            Ok(found.iter().map(objects::to_json).collect::<Vec<_>>())
+        });
+        let related = futures::future::try_join_all(lists)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
         Ok(Some(Snapshot {
             object,
             objects: WorkloadObjects { workload, related },

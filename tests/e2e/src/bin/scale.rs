@@ -1,6 +1,8 @@
 //! Scale harness: N Deployments with a Rollout each, released at the same moment on the local
 //! cluster (`make up`), against the controller that is running. Prints how long the releases
-//! took and what they cost the controller: reconciles, reconcile time, CPU and memory.
+//! took and what they cost the controller (reconciles, reconcile time, CPU and memory), and
+//! how long the same Deployments take to roll without Rollouts, by the Deployment controller
+//! alone: the part of the time that is the cluster's.
 //!
 //! `make scale` (or `cargo run -p waxwing-e2e --bin scale -- ROLLOUTS REPLICAS`), defaults 50
 //! Rollouts of 4 pods. Each Rollout has two steps, 50% then 100%, with no pause, so the time
@@ -11,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use futures::future::try_join_all;
+use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
+use waxwing_e2e::kube;
 use waxwing_e2e::repo_root;
 use waxwing_e2e::rollout::{Scenario, common, deployment, phase, rollout};
 use waxwing_e2e::waxwing_api::v1beta1::{Rollout, RolloutPhase, StepState};
@@ -38,30 +42,20 @@ async fn main() -> Result<()> {
         "namespace {}: {rollouts} Deployments of {replicas} pods, each with a Rollout",
         s.ns.name()
     );
-    let setup = Instant::now();
     try_join_all(names.iter().map(|name| async {
         s.apply(&deployment(name, replicas, "v1")).await?;
         s.apply(&rollout(name, false, STEPS)).await
     }))
     .await?;
-    wait_all(&s, &names, "Healthy", |r| {
+    wait_all::<Rollout>(&s, &names, "Healthy", |r| {
         phase(r) == Some(RolloutPhase::Healthy)
     })
     .await?;
-    eprintln!(
-        "set up in {:.1} s; releasing v2 everywhere",
-        setup.elapsed().as_secs_f64()
-    );
-
+    eprintln!("releasing v2 everywhere");
     let before = Controller::sample().await?;
     let start = Instant::now();
-    try_join_all(
-        names
-            .iter()
-            .map(|name| s.release(name, "v2", Some("scale-v2"))),
-    )
-    .await?;
-    let done = wait_all(&s, &names, "the release of v2 completed", |r| {
+    release_all(&s, &names).await?;
+    let done = wait_all::<Rollout>(&s, &names, "the release of v2 completed", |r| {
         phase(r) == Some(RolloutPhase::Healthy)
             && common(r).is_some_and(|c| {
                 c.observed_rollout_id == "scale-v2" && c.current_step_state == StepState::Completed
@@ -70,19 +64,40 @@ async fn main() -> Result<()> {
     .await?;
     let wall = start.elapsed();
     let after = Controller::sample().await?;
+    s.ns.cleanup().await?;
 
-    let mut times: Vec<Duration> = done.values().map(|at| at.duration_since(start)).collect();
-    times.sort();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize].as_secs_f64();
+    // The same Deployments without Rollouts, rolled by the Deployment controller alone: what
+    // the cluster itself needs for the pods to move.
+    let native = Scenario::new("scale-native").await?;
+    eprintln!("namespace {}: the same without Rollouts", native.ns.name());
+    try_join_all(
+        names
+            .iter()
+            .map(|name| async { native.apply(&deployment(name, replicas, "v1")).await }),
+    )
+    .await?;
+    wait_all::<Deployment>(&native, &names, "rolled out", rolled_out).await?;
+    let native_start = Instant::now();
+    release_all(&native, &names).await?;
+    let native_done = wait_all::<Deployment>(&native, &names, "rolled out to v2", |d| {
+        rolled_out(d) && image(d).is_some_and(|image| image.ends_with(":v2"))
+    })
+    .await?;
+    let native_wall = native_start.elapsed();
+    native.ns.cleanup().await?;
+
     let reconciles = after.reconciles - before.reconciles;
     println!("controller      {}", after.binary);
     println!("rollouts        {rollouts} x {replicas} pods, 2 steps (50%, 100%), released at once");
-    println!("all completed   {:.1} s", wall.as_secs_f64());
     println!(
-        "per rollout     p50 {:.1} s, p95 {:.1} s, max {:.1} s",
-        at(0.5),
-        at(0.95),
-        at(1.0)
+        "all completed   {:.1} s; per rollout {}",
+        wall.as_secs_f64(),
+        spread(&done, start)
+    );
+    println!(
+        "without Waxwing {:.1} s; per Deployment {} (native rolling update of the same)",
+        native_wall.as_secs_f64(),
+        spread(&native_done, native_start)
     );
     println!(
         "reconciles      {reconciles} ({:.1} per rollout), mean {:.1} ms",
@@ -100,30 +115,87 @@ async fn main() -> Result<()> {
         after.rss_kib / 1024,
         after.peak_rss_kib / 1024
     );
-    s.ns.cleanup().await
+    Ok(())
 }
 
-/// Polls the namespace's Rollouts until every one in `names` satisfies `done`; returns when
-/// each was first seen so.
-async fn wait_all(
+/// Every Deployment's template moved to v2 at once.
+async fn release_all(s: &Scenario, names: &[String]) -> Result<()> {
+    try_join_all(
+        names
+            .iter()
+            .map(|name| s.release(name, "v2", Some("scale-v2"))),
+    )
+    .await
+    .map(drop)
+}
+
+/// p50, p95 and max of the times from `start` to each `done`.
+fn spread(done: &BTreeMap<String, Instant>, start: Instant) -> String {
+    let mut times: Vec<f64> = done
+        .values()
+        .map(|at| at.duration_since(start).as_secs_f64())
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    format!(
+        "p50 {:.1} s, p95 {:.1} s, max {:.1} s",
+        at(0.5),
+        at(0.95),
+        at(1.0)
+    )
+}
+
+/// The Deployment controller has finished: every pod updated and available.
+fn rolled_out(d: &Deployment) -> bool {
+    let (Some(spec), Some(status)) = (&d.spec, &d.status) else {
+        return false;
+    };
+    let want = spec.replicas.unwrap_or(1);
+    status.observed_generation == d.metadata.generation
+        && status.updated_replicas == Some(want)
+        && status.available_replicas == Some(want)
+        && status.replicas == Some(want)
+}
+
+fn image(d: &Deployment) -> Option<&str> {
+    d.spec
+        .as_ref()?
+        .template
+        .spec
+        .as_ref()?
+        .containers
+        .first()?
+        .image
+        .as_deref()
+}
+
+/// Polls the namespace's objects of kind `K` until every one in `names` satisfies `done`;
+/// returns when each was first seen so.
+async fn wait_all<K>(
     s: &Scenario,
     names: &[String],
     what: &str,
-    done: impl Fn(&Rollout) -> bool,
-) -> Result<BTreeMap<String, Instant>> {
+    done: impl Fn(&K) -> bool,
+) -> Result<BTreeMap<String, Instant>>
+where
+    K: kube::Resource<Scope = waxwing_e2e::k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
     let deadline = Instant::now() + TIMEOUT;
     let mut seen = BTreeMap::new();
     while seen.len() < names.len() {
         if Instant::now() > deadline {
             bail!(
-                "{} of {} Rollouts not {what} after {TIMEOUT:?}",
+                "{} of {} not {what} after {TIMEOUT:?}",
                 names.len() - seen.len(),
                 names.len()
             );
         }
-        let list = s.ns.api::<Rollout>().list(&Default::default()).await?;
-        for r in list.items.iter().filter(|r| done(r)) {
-            let name = r.metadata.name.clone().unwrap_or_default();
+        let list = s.ns.api::<K>().list(&Default::default()).await?;
+        for object in list.items.iter().filter(|object| done(object)) {
+            let name = object.meta().name.clone().unwrap_or_default();
             seen.entry(name).or_insert_with(Instant::now);
         }
         tokio::time::sleep(POLL).await;
