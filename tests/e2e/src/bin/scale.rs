@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use futures::future::try_join_all;
 use waxwing_e2e::k8s_openapi::api::apps::v1::Deployment;
+use waxwing_e2e::k8s_openapi::api::core::v1::{Node, Pod};
 use waxwing_e2e::kube;
 use waxwing_e2e::repo_root;
 use waxwing_e2e::rollout::{Scenario, common, deployment, phase, rollout};
@@ -37,7 +38,10 @@ async fn main() -> Result<()> {
         .context("REPLICAS")?;
     let names: Vec<String> = (0..rollouts).map(|i| format!("web-{i}")).collect();
 
+    // A release keeps the old pods while the new ones come up: twice the pods at worst.
+    let pods = rollouts * replicas as usize * 2;
     let s = Scenario::new("scale").await?;
+    wait_for_room(&s, pods).await?;
     eprintln!(
         "namespace {}: {rollouts} Deployments of {replicas} pods, each with a Rollout",
         s.ns.name()
@@ -69,6 +73,8 @@ async fn main() -> Result<()> {
     // The same Deployments without Rollouts, rolled by the Deployment controller alone: what
     // the cluster itself needs for the pods to move.
     let native = Scenario::new("scale-native").await?;
+    // The first namespace's pods are still going.
+    wait_for_room(&native, pods).await?;
     eprintln!("namespace {}: the same without Rollouts", native.ns.name());
     try_join_all(
         names
@@ -116,6 +122,48 @@ async fn main() -> Result<()> {
         after.peak_rss_kib / 1024
     );
     Ok(())
+}
+
+/// Waits until the nodes have room for `pods` more pods (a fake node holds 110), or says how
+/// to get it.
+async fn wait_for_room(s: &Scenario, pods: usize) -> Result<()> {
+    let client = s.ns.client();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let nodes = kube::Api::<Node>::all(client.clone())
+            .list(&Default::default())
+            .await?;
+        let slots: usize = nodes
+            .items
+            .iter()
+            .filter_map(|node| node.status.as_ref()?.allocatable.as_ref()?.get("pods"))
+            .filter_map(|quantity| quantity.0.parse::<usize>().ok())
+            .sum();
+        let running = kube::Api::<Pod>::all(client.clone())
+            .list(&Default::default())
+            .await?
+            .items
+            .iter()
+            .filter(|pod| {
+                let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+                !matches!(phase, Some("Succeeded" | "Failed"))
+            })
+            .count();
+        let free = slots.saturating_sub(running);
+        if free >= pods {
+            return Ok(());
+        }
+        // Pods in use may be going (a namespace being deleted); a cluster too small never fits.
+        if slots < pods || Instant::now() > deadline {
+            bail!(
+                "the nodes have room for {free} more pods ({slots} in all, {running} in use), and \
+                 this run needs {pods}: start the cluster with more fake nodes, 110 pods each \
+                 (make down; NODES={} make up)",
+                (running + pods).div_ceil(110)
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }
 
 /// Every Deployment's template moved to v2 at once.
