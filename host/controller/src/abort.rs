@@ -63,9 +63,7 @@ pub fn abort(args: AbortArgs) -> anyhow::Result<ExitCode> {
             }
             // The state moved on before the controller saw the request (the release ended,
             // say): the refusal for the state now is the controller's.
-            let deleting = rollout.metadata.deletion_timestamp.is_some();
-            let why = waxwing_machine::abort_refusal(status, rollout.spec.disabled, deleting)
-                .unwrap_or("the controller refused it");
+            let why = refusal(&rollout).unwrap_or("the controller refused it");
             eprintln!(
                 "rollout {namespace}/{name} was not aborted: {why} (see its AbortRefused event)"
             );
@@ -82,9 +80,7 @@ pub fn abort(args: AbortArgs) -> anyhow::Result<ExitCode> {
 
 /// The status patch that asks the controller to abort `rollout`, or why it cannot be aborted.
 fn request(rollout: &Rollout, reason: &str) -> Result<(Value, ()), String> {
-    let status = rollout.status.clone().unwrap_or_default();
-    let deleting = rollout.metadata.deletion_timestamp.is_some();
-    if let Some(why) = waxwing_machine::abort_refusal(&status, rollout.spec.disabled, deleting) {
+    if let Some(why) = refusal(rollout) {
         return Err(format!(
             "rollout {}/{} cannot be aborted: {why}",
             rollout.namespace().unwrap_or_default(),
@@ -96,4 +92,11 @@ fn request(rollout: &Rollout, reason: &str) -> Result<(Value, ()), String> {
         "status": {"abortRequest": {"reason": reason}},
     });
     Ok((patch, ()))
+}
+
+/// Why `rollout` cannot be aborted now (the machine's rule), or `None`.
+fn refusal(rollout: &Rollout) -> Option<&'static str> {
+    let status = rollout.status.clone().unwrap_or_default();
+    let deleting = rollout.metadata.deletion_timestamp.is_some();
+    waxwing_machine::abort_refusal(&status, rollout.spec.disabled, deleting)
 }

@@ -1,6 +1,6 @@
 //! What `waxwing get rollout` shows: a Rollout, its steps with the current one marked, its
-//! routes and analysis, the revisions and the pods with their batch labels. Built from the objects alone (a pure
-//! function, tested without a cluster) and rendered as a tree or as JSON.
+//! routes and analysis, the revisions and the pods with their batch labels. Built from the
+//! objects alone (a pure function, tested without a cluster) and rendered as a tree or as JSON.
 
 use std::fmt::Write as _;
 
@@ -352,6 +352,7 @@ fn message(status: Option<&RolloutStatus>) -> String {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+    use waxwing_api::v1beta1::AbortRequest;
 
     use super::*;
 
@@ -490,7 +491,7 @@ mod tests {
     #[test]
     fn a_pending_abort_request_comes_first_in_the_message() {
         let mut rollout = rollout();
-        rollout.status.as_mut().unwrap().abort_request = Some(waxwing_api::v1beta1::AbortRequest {
+        rollout.status.as_mut().unwrap().abort_request = Some(AbortRequest {
             reason: "p99 latency".into(),
         });
         let view = RolloutView::new(&rollout, &[]);
