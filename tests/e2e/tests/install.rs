@@ -108,22 +108,21 @@ async fn the_manifests_install_and_their_rbac_is_enough_for_a_release_with_traff
     let kubeconfig = service_account_kubeconfig(token.trim())?;
     let restricted = kubeconfig.display().to_string();
     // The token is the ServiceAccount's: what the rules leave out is forbidden.
+    // `can-i` exits 1 for "no": read its answer, not its status. --kubeconfig wins over the
+    // admin's KUBECONFIG.
     let can = |verb: &'static str, what: &'static str| {
         let restricted = restricted.clone();
         async move {
-            let out = tokio::process::Command::new(repo_root().join("target/cluster/bin/kubectl"))
-                .args([
-                    "auth",
-                    "can-i",
-                    verb,
-                    what,
-                    "--all-namespaces",
-                    "--kubeconfig",
-                    &restricted,
-                ])
-                .output()
-                .await?;
-            anyhow::Ok(String::from_utf8_lossy(&out.stdout).trim() == "yes")
+            let args = [
+                "auth",
+                "can-i",
+                verb,
+                what,
+                "--all-namespaces",
+                "--kubeconfig",
+                &restricted,
+            ];
+            anyhow::Ok(kubectl_output(&args).await?.trim() == "yes")
         }
     };
     ensure!(
